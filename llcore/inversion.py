@@ -1,0 +1,150 @@
+"""The inversion loop: the one gradient descent that every method and experiment runs.
+
+Baseline (θ = None), descent in X (paper, Eq. 1):   x_{t+1} = opt_step(x_t, ∇_x L(F(x_t), y))
+Landscape, descent in Z (paper, Eq. 4):             z_{t+1} = opt_step(z_t, ∇_z L(F(θ(z_t)), y)),  x_t = θ(z_t)
+
+All B targets of a batch are optimized at once on the summed loss, which keeps every target's
+(element-wise) update independent. The loop returns a `Record`: the per-step, per-target objective,
+the wall-clock seconds at which each step's loss was known, the final x and z, x at requested
+steps, and optionally the whole z trajectory (what the trainer's E-step pushes into its buffer).
+With `differentiable=True` the updates build a graph, so a loss on the trajectory can be
+back-propagated to θ (the "unrolled" ablation).
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+import torch
+from torch import Tensor
+
+from .mapping import Mapping
+from .optim import InnerOptimizer
+from .problem import Problem
+
+
+@dataclass
+class Record:
+    """What one inversion run returns. B targets, S = steps."""
+    loss: Tensor                  # (S+1, B) objective at x_0 … x_S
+    seconds: Tensor               # (S+1,) cumulative wall seconds at which loss[t] was known
+    x: Tensor                     # (B, *x_shape) final x = θ(z_S)
+    z: Tensor                     # (B, dim_z) or (B, *x_shape) final iterate
+    snapshots: dict = field(default_factory=dict)   # step -> x at that step, (B, *x_shape)
+    trajectory: Optional[Tensor] = None             # (S+1, B, …) iterates z_0 … z_S
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return self.loss.shape[0] - 1
+
+    def curve(self) -> Tensor:
+        """Mean objective over targets per step, (S+1,)."""
+        return self.loss.mean(1)
+
+    def to_dict(self) -> dict:
+        """A plain dict of CPU tensors and metadata (for io.save_record)."""
+        return {k: getattr(self, k) for k in ("loss", "seconds", "x", "z", "snapshots", "trajectory", "meta")}
+
+
+@contextmanager
+def _frozen(module: Optional[torch.nn.Module]):
+    """Temporarily stop gradients to a module's parameters (θ is frozen during inference)."""
+    if module is None:
+        yield
+        return
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, f in zip(module.parameters(), flags):
+            p.requires_grad_(f)
+
+
+def _sync(device: torch.device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def starting_point(problem: Problem, batch: int, mapping: Optional[Mapping] = None,
+                   generator: Optional[torch.Generator] = None, x0: Optional[Tensor] = None) -> Tensor:
+    """z_0 for `batch` targets: the problem's x_0 (or the given one), lifted into Z when θ is given."""
+    if x0 is None:
+        x0 = problem.initial_x(batch, generator if generator is not None else torch.Generator().manual_seed(0))
+    elif tuple(x0.shape) != (batch, *problem.x_shape):
+        raise ValueError(f"x0 must have shape {(batch, *problem.x_shape)}, got {tuple(x0.shape)}")
+    if mapping is None:
+        return x0
+    return mapping.initial_z(x0.reshape(batch, -1))
+
+
+def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optimizer: str = "adam",
+           lr: float = 0.1, steps: int = 200, z0: Optional[Tensor] = None, x0: Optional[Tensor] = None,
+           generator: Optional[torch.Generator] = None, snapshot_steps: Iterable[int] = (),
+           keep_trajectory: bool = False, differentiable: bool = False) -> Record:
+    """Run `steps` optimizer steps on x (mapping=None) or on z with x = mapping(z), for targets y (B, *y_shape).
+
+    Start: z0 if given (shape (B, dim_z), or (B, *x_shape) without a mapping), else the lift of x0,
+    else of the problem's x_0 drawn from `generator`. Everything runs on y's device.
+    """
+    y = problem.check_targets(y)
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    opt = optimizer if isinstance(optimizer, InnerOptimizer) else InnerOptimizer(optimizer, lr)
+    batch, device = y.shape[0], y.device
+    snaps = sorted(set(int(s) for s in snapshot_steps))
+    if snaps and (snaps[0] < 0 or snaps[-1] > steps):
+        raise ValueError(f"snapshot_steps must lie in [0, {steps}], got {snaps}")
+    if z0 is None:
+        z0 = starting_point(problem, batch, mapping, generator, x0)
+    expected = (batch, mapping.dim_z) if mapping is not None else (batch, *problem.x_shape)
+    if tuple(z0.shape) != expected:
+        raise ValueError(f"z0 must have shape {expected}, got {tuple(z0.shape)}")
+    if not torch.isfinite(z0).all():
+        raise ValueError("z0 contains NaN or Inf")
+
+    def decode(z: Tensor) -> Tensor:
+        return z if mapping is None else mapping(z).reshape(batch, *problem.x_shape)
+
+    z = z0.detach().to(device=device, dtype=torch.float32).clone().requires_grad_(True)
+    state = opt.init_state(z)
+    losses, seconds, trajectory, snapshots = [], [], [], {}
+    project = problem.project if mapping is None else None
+    context = _frozen(None) if differentiable else _frozen(mapping)
+    with context, torch.enable_grad():
+        _sync(device)
+        start = time.perf_counter()
+        for t in range(steps + 1):
+            x = decode(z)
+            loss = problem.objective(x, y)                                   # (B,)
+            _sync(device)
+            seconds.append(time.perf_counter() - start)
+            losses.append(loss if differentiable else loss.detach())
+            if keep_trajectory:
+                trajectory.append(z.detach().clone())
+            if t in snaps:
+                snapshots[t] = x.detach().clone()
+            if t == steps:
+                break
+            (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=differentiable)
+            if differentiable:
+                z = opt.step(z, grad, state, differentiable=True)
+                if project is not None:
+                    z = project(z)
+            else:
+                with torch.no_grad():
+                    opt.step(z, grad, state)
+                    if project is not None:
+                        z.copy_(project(z))
+    loss_table = torch.stack(losses)
+    return Record(
+        loss=loss_table if differentiable else loss_table.cpu(),
+        seconds=torch.tensor(seconds, dtype=torch.float64),
+        x=x.detach().clone(), z=z.detach().clone(), snapshots=snapshots,
+        trajectory=torch.stack(trajectory) if keep_trajectory else None,
+        meta={"optimizer": opt.name, "lr": opt.lr, "steps": steps, "batch": batch,
+              "mapping": type(mapping).__name__ if mapping is not None else None,
+              "problem": problem.name, "device": str(device)})

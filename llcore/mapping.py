@@ -1,0 +1,133 @@
+"""Mapping networks θ: Z → X.
+
+Landscape learning replaces the descent on x by a descent on z with x = θ(z) (paper, Eq. 3):
+
+    ẑ = argmin_z  L(F(θ(z)), y),    x̂ = θ(ẑ).
+
+All mappings act on flattened vectors: z of shape (B, dim_z) → x of shape (B, dim_x); the inversion
+loop reshapes x to the problem's x_shape. Each mapping also says where descent in Z starts,
+`initial_z(x0)`, so that θ(z_0) = x_0 whenever θ is (still) the identity.
+
+- `Identity`:     x = z. Descent in Z is then exactly the X-space baseline.
+- `ResidualMLP`:  x = c + P z + g(z), g an MLP whose last layer starts at zero, so θ starts as the
+                  identity (P is the identity when dim_z = dim_x, otherwise a fixed coordinate
+                  embedding/truncation; c a fixed centre, default 0). The paper's θ: 3 linear layers,
+                  width 1024, normalization, LeakyReLU(0.2).
+- `MLP`:          x = g(z) with PyTorch's default random init (the "random θ" ablation).
+Any of them can bound its output to an L∞ ball: x = ε·tanh(x'/ε) (attack-reversal vectors).
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+# helpers
+
+def _mlp(dim_in: int, dim_out: int, width: int, depth: int, norm: bool) -> nn.Sequential:
+    """depth linear layers: dim_in → width → … → width → dim_out, with LayerNorm + LeakyReLU(0.2) between."""
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1, got {depth}")
+    layers, d = [], dim_in
+    for _ in range(depth - 1):
+        layers += [nn.Linear(d, width)]                          # (B, width)
+        if norm:
+            layers += [nn.LayerNorm(width)]
+        layers += [nn.LeakyReLU(0.2)]
+        d = width
+    layers += [nn.Linear(d, dim_out)]                            # (B, dim_out)
+    return nn.Sequential(*layers)
+
+
+def _embed(z: Tensor, dim_x: int) -> Tensor:
+    """P z: keep the first dim_x coordinates of z, or pad z with zeros up to dim_x. (B, dim_z) → (B, dim_x)."""
+    dz = z.shape[1]
+    if dz == dim_x:
+        return z
+    if dz > dim_x:
+        return z[:, :dim_x]
+    return torch.nn.functional.pad(z, (0, dim_x - dz))
+
+
+def _lift(x: Tensor, dim_z: int) -> Tensor:
+    """P⁺ x, the least-squares inverse of `_embed`. (B, dim_x) → (B, dim_z)."""
+    return _embed(x, dim_z)
+
+
+# classes
+
+class Mapping(nn.Module):
+    """Base class: θ: (B, dim_z) → (B, dim_x), optionally bounded to ‖x‖∞ < bound."""
+
+    def __init__(self, dim_x: int, dim_z: int, bound: float | None = None):
+        super().__init__()
+        if dim_x < 1 or dim_z < 1:
+            raise ValueError(f"dim_x and dim_z must be >= 1, got {dim_x}, {dim_z}")
+        if bound is not None and not bound > 0:
+            raise ValueError(f"bound must be > 0, got {bound}")
+        self.dim_x, self.dim_z, self.bound = int(dim_x), int(dim_z), bound
+
+    def unbounded(self, z: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, z: Tensor) -> Tensor:
+        if z.dim() != 2 or z.shape[1] != self.dim_z:
+            raise ValueError(f"{type(self).__name__}: expected z of shape (B, {self.dim_z}), got {tuple(z.shape)}")
+        x = self.unbounded(z)
+        return x if self.bound is None else self.bound * torch.tanh(x / self.bound)
+
+    def initial_z(self, x0: Tensor) -> Tensor:
+        """Where descent in Z starts for a given X-space start x0 (B, dim_x) → (B, dim_z)."""
+        return _lift(x0, self.dim_z)
+
+
+class Identity(Mapping):
+    """x = z (the baseline)."""
+
+    def __init__(self, dim_x: int, bound: float | None = None):
+        super().__init__(dim_x, dim_x, bound)
+
+    def unbounded(self, z: Tensor) -> Tensor:
+        return z
+
+
+class ResidualMLP(Mapping):
+    """x = c + P z + g(z), with g's last layer initialised to zero so θ starts as the identity."""
+
+    def __init__(self, dim_x: int, dim_z: int | None = None, width: int = 1024, depth: int = 3,
+                 norm: bool = True, bound: float | None = None, center: Tensor | None = None):
+        super().__init__(dim_x, dim_z or dim_x, bound)
+        self.g = _mlp(self.dim_z, dim_x, width, depth, norm)
+        nn.init.zeros_(self.g[-1].weight)
+        nn.init.zeros_(self.g[-1].bias)
+        c = torch.zeros(dim_x) if center is None else torch.as_tensor(center, dtype=torch.float32).reshape(-1)
+        if c.numel() != dim_x:
+            raise ValueError(f"center must have {dim_x} elements, got {c.numel()}")
+        self.register_buffer("center", c)
+
+    def unbounded(self, z: Tensor) -> Tensor:
+        return self.center + _embed(z, self.dim_x) + self.g(z)
+
+    def initial_z(self, x0: Tensor) -> Tensor:
+        return _lift(x0 - self.center, self.dim_z)
+
+
+class MLP(Mapping):
+    """x = g(z), randomly initialised (PyTorch defaults): the paper's "random θ"."""
+
+    def __init__(self, dim_x: int, dim_z: int | None = None, width: int = 1024, depth: int = 3,
+                 norm: bool = True, bound: float | None = None):
+        super().__init__(dim_x, dim_z or dim_x, bound)
+        self.g = _mlp(self.dim_z, dim_x, width, depth, norm)
+
+    def unbounded(self, z: Tensor) -> Tensor:
+        return self.g(z)
+
+
+MAPPINGS = {"identity": Identity, "residual": ResidualMLP, "mlp": MLP}
+
+
+def make_mapping(name: str, dim_x: int, **kwargs) -> Mapping:
+    """Build a mapping by name: 'identity', 'residual' or 'mlp'; kwargs go to its constructor."""
+    if name not in MAPPINGS:
+        raise ValueError(f"unknown mapping {name!r}; choose one of {sorted(MAPPINGS)}")
+    return MAPPINGS[name](dim_x, **kwargs)

@@ -1,0 +1,63 @@
+"""Inner optimizers for z (or x), written as explicit update rules.
+
+One rule serves inference, the E-step rollouts and the unrolled ablation (which differentiates
+through the updates), so "the same optimizer" means the same code everywhere:
+
+    adam:  m ← β₁m + (1-β₁)g,  v ← β₂v + (1-β₂)g²,  z ← z - lr·m̂ / (√v̂ + ε)   (Kingma & Ba, 2015)
+    sgd:   z ← z - lr·g                                              (the paper's Eq. 4 with plain GD)
+    sign:  z ← z - lr·sign(g)                                        (PGD's step, Madry et al. 2018)
+
+Updates are element-wise, so optimizing a batch of targets with the summed loss keeps each
+target's descent independent of the others.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+OPTIMIZERS = ("adam", "sgd", "sign")
+
+
+@dataclass
+class InnerOptimizer:
+    name: str = "adam"
+    lr: float = 0.1
+    betas: tuple = (0.9, 0.999)
+    eps: float = 1e-8
+
+    def __post_init__(self):
+        if self.name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.name!r}; choose one of {list(OPTIMIZERS)}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"learning rate must be a finite number > 0, got {self.lr!r}")
+
+    def init_state(self, z: Tensor) -> dict:
+        if self.name == "adam":
+            return {"t": 0, "m": torch.zeros_like(z), "v": torch.zeros_like(z)}
+        return {"t": 0}
+
+    def step(self, z: Tensor, grad: Tensor, state: dict, differentiable: bool = False) -> Tensor:
+        """One update. In place (and returns z) unless `differentiable`, which builds a graph instead."""
+        state["t"] += 1
+        if self.name == "sgd":
+            return z - self.lr * grad if differentiable else z.sub_(grad, alpha=self.lr)
+        if self.name == "sign":
+            return z - self.lr * grad.sign() if differentiable else z.sub_(grad.sign(), alpha=self.lr)
+        b1, b2 = self.betas
+        t = state["t"]
+        bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+        if differentiable:
+            m = b1 * state["m"] + (1 - b1) * grad
+            v = b2 * state["v"] + (1 - b2) * grad * grad
+            state["m"], state["v"] = m, v
+            # √(v + ε²) instead of √v keeps the derivative finite where a gradient entry is exactly 0
+            denom = (v + self.eps ** 2).sqrt() / math.sqrt(bc2) + self.eps
+            return z - (self.lr / bc1) * m / denom
+        m, v = state["m"], state["v"]
+        m.mul_(b1).add_(grad, alpha=1 - b1)
+        v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        denom = v.sqrt().div_(math.sqrt(bc2)).add_(self.eps)
+        return z.addcdiv_(m, denom, value=-self.lr / bc1)

@@ -1,0 +1,113 @@
+"""The inversion problem: a frozen forward model F, a per-target loss, and the shape of its input x.
+
+Optimization-based inference (OBI) solves, for each observation y,
+
+    x̂ = argmin_x  L(F(x), y) + R(x)                                          (paper, Eq. 1)
+
+`Problem` holds F, L, R, the shape of x, how to draw a starting point x_0, and an optional projection
+onto the feasible set (a box for images, an L∞ ball for attack-reversal vectors). Everything an
+experiment needs to plug into llcore is one `Problem`; the engine never looks inside F.
+
+F is frozen on construction: its parameters get `requires_grad=False` and it is put in eval mode,
+so neither inversion nor θ training can change it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+import torch
+from torch import Tensor, nn
+
+# helpers
+
+def zeros_init(n: int, x_shape: Sequence[int], generator: torch.Generator) -> Tensor:
+    """x_0 = 0, shape (n, *x_shape)."""
+    return torch.zeros(n, *x_shape)
+
+
+def normal_init(scale: float = 1.0):
+    """x_0 ~ N(0, scale²), shape (n, *x_shape); drawn on the CPU from `generator` so it is seed-exact."""
+    def init(n: int, x_shape: Sequence[int], generator: torch.Generator) -> Tensor:
+        return scale * torch.randn(n, *x_shape, generator=generator)
+    return init
+
+
+def box_projection(low: float, high: float):
+    """Projection onto the box [low, high] (images)."""
+    return lambda x: x.clamp(low, high)
+
+
+def linf_projection(eps: float):
+    """Projection onto the L∞ ball of radius eps around 0 (reversal vectors)."""
+    return lambda x: x.clamp(-eps, eps)
+
+
+# classes
+
+@dataclass
+class Problem:
+    """An inversion problem.
+
+    forward:     F, maps x of shape (B, *x_shape) to a prediction; frozen here.
+    loss:        L(pred, y) -> (B,), one value per target. Targets are optimized jointly with the
+                 sum of these losses, so per-target Adam updates stay independent.
+    x_shape:     shape of one x, without the batch dimension.
+    y_shape:     shape of one target, checked on every call when given.
+    init:        (n, x_shape, generator) -> x_0 of shape (n, *x_shape), on the CPU.
+    project:     optional map onto the feasible set, applied to x after each step of X-space
+                 descent (a mapping network bounds its own output instead, see mapping.py).
+    regularizer: optional R(x) -> (B,), added to the loss.
+    """
+    forward: Callable[[Tensor], Tensor]
+    loss: Callable[[Tensor, Tensor], Tensor]
+    x_shape: tuple
+    y_shape: Optional[tuple] = None
+    init: Callable[[int, Sequence[int], torch.Generator], Tensor] = zeros_init
+    project: Optional[Callable[[Tensor], Tensor]] = None
+    regularizer: Optional[Callable[[Tensor], Tensor]] = None
+    name: str = "problem"
+    dim_x: int = field(init=False)
+
+    def __post_init__(self):
+        self.x_shape = tuple(int(s) for s in self.x_shape)
+        if self.y_shape is not None:
+            self.y_shape = tuple(int(s) for s in self.y_shape)
+        self.dim_x = 1
+        for s in self.x_shape:
+            self.dim_x *= s
+        if isinstance(self.forward, nn.Module):
+            self.forward.eval()
+            self.forward.requires_grad_(False)
+
+    def objective(self, x: Tensor, y: Tensor) -> Tensor:
+        """L(F(x), y) + R(x), shape (B,). x: (B, *x_shape), y: (B, *y_shape)."""
+        value = self.loss(self.forward(x), y)
+        if value.dim() != 1 or value.shape[0] != x.shape[0]:
+            raise ValueError(f"{self.name}: loss must return shape (B,) = ({x.shape[0]},), "
+                             f"got {tuple(value.shape)}")
+        if self.regularizer is not None:
+            value = value + self.regularizer(x)
+        return value
+
+    def initial_x(self, n: int, generator: torch.Generator) -> Tensor:
+        """x_0 for n targets, shape (n, *x_shape), checked."""
+        x0 = self.init(n, self.x_shape, generator)
+        if tuple(x0.shape) != (n, *self.x_shape):
+            raise ValueError(f"{self.name}: init returned shape {tuple(x0.shape)}, "
+                             f"expected {(n, *self.x_shape)}")
+        return x0
+
+    def check_targets(self, y: Tensor) -> Tensor:
+        """Validate a target batch y of shape (B, *y_shape): a tensor, batched, finite."""
+        if not isinstance(y, Tensor):
+            raise TypeError(f"{self.name}: targets must be a torch.Tensor, got {type(y).__name__}")
+        if y.dim() < 1 or y.shape[0] < 1:
+            raise ValueError(f"{self.name}: targets need a non-empty batch dimension, got shape {tuple(y.shape)}")
+        if self.y_shape is not None and tuple(y.shape[1:]) != self.y_shape:
+            raise ValueError(f"{self.name}: each target must have shape {self.y_shape}, "
+                             f"got {tuple(y.shape[1:])} (batch shape {tuple(y.shape)})")
+        if y.is_floating_point() and not torch.isfinite(y).all():
+            bad = (~torch.isfinite(y.reshape(y.shape[0], -1))).any(1).nonzero().flatten().tolist()
+            raise ValueError(f"{self.name}: targets contain NaN or Inf (batch rows {bad[:10]})")
+        return y

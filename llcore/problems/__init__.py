@@ -1,0 +1,1 @@
+"""Forward models of the experiments, each exposed as an llcore `Problem`."""

@@ -1,0 +1,149 @@
+"""metrics.json as ../shared/RESULTS.md defines it: building, validating, writing, with provenance.
+
+For one split, from per-seed mean curves c_s(t) (t = 0..budget) of each method:
+    curves[m][t] = mean_s c_s(t),  spread[m][t] = std_s c_s(t)
+and the speed-ups of metrics.py on the mean curves (speedup_seconds on mean cumulative seconds).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata as md
+import platform
+import subprocess
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .io import atomic_write_json
+from .metrics import mean_and_spread, speedup_at, speedup_seconds, speedup_steps
+from .paths import repo_root
+
+REPORT_STEPS = (1, 5, 10, 20, 50, 100, 200)
+SPEEDUP_STEPS = (5, 10, 20, 50)
+PACKAGES = ("torch", "torchvision", "numpy", "llcore", "papermill", "matplotlib", "pandas")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def git_sha(root: str | Path | None = None) -> str:
+    """HEAD's sha, suffixed '+dirty' when tracked files differ from it; '' outside git."""
+    root = root or repo_root()
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def device_name(device) -> str:
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+
+
+def provenance(seeds: Sequence[int], started: str, wall_seconds: float, device) -> dict:
+    pk = {}
+    for name in PACKAGES:
+        try:
+            pk[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return {"git_sha": git_sha(), "packages": pk, "python": platform.python_version(),
+            "device": device_name(device), "seeds": list(seeds), "started": started,
+            "wall_seconds": round(float(wall_seconds), 2)}
+
+
+def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_is_better: bool = False,
+                  report_steps: Sequence[int] = REPORT_STEPS, speedup_steps_at: Sequence[int] = SPEEDUP_STEPS) -> dict:
+    """One `splits` entry. curves/seconds: {method: [per-seed array (budget+1,)]}; needs 'baseline' and 'landscape'."""
+    for need in ("baseline", "landscape"):
+        if need not in curves:
+            raise ValueError(f"split summary needs a {need!r} method, got {sorted(curves)}")
+    steps = [t for t in report_steps if t <= budget]
+    if budget not in steps:
+        steps.append(budget)
+    mean, spread = {}, {}
+    for m, per_seed in curves.items():
+        mu, sd = mean_and_spread(per_seed)
+        if mu.shape[0] != budget + 1:
+            raise ValueError(f"method {m!r}: curves have {mu.shape[0]} points, expected budget+1 = {budget + 1}")
+        mean[m], spread[m] = mu, sd
+    b, l = mean["baseline"], mean["landscape"]
+    bs, _ = mean_and_spread(seconds["baseline"])
+    ls, _ = mean_and_spread(seconds["landscape"])
+    ss, reached = speedup_steps(b, l, budget, higher_is_better)
+    sa, capped = speedup_at(b, l, [n for n in speedup_steps_at if n <= budget], budget, higher_is_better)
+    return {
+        "metric": metric, "higher_is_better": higher_is_better, "budget_steps": budget,
+        "curves": {m: {str(t): float(mu[t]) for t in steps} for m, mu in mean.items()},
+        "spread": {m: {str(t): float(sd[t]) for t in steps} for m, sd in spread.items()},
+        "speedup_steps": float(ss), "speedup_steps_reached": reached,
+        "speedup_seconds": speedup_seconds(b, l, bs, ls, budget, higher_is_better),
+        "speedup_at": sa, "speedup_at_capped": capped,
+        "seconds_per_step": {m: float(mean_and_spread(s)[0][-1] / max(budget, 1)) for m, s in seconds.items()},
+    }
+
+
+def validate_metrics(m: dict) -> dict:
+    """Check the contract's fixed fields; raise ValueError listing everything that is missing or wrong."""
+    errs = []
+    for k in ("experiment", "profile", "seeds", "provenance"):
+        if k not in m:
+            errs.append(f"missing {k!r}")
+    splits = m.get("splits")
+    if not isinstance(splits, dict) or not splits:
+        errs.append("'splits' must be a non-empty dict")
+        splits = {}
+    for name, s in splits.items():
+        for k in ("metric", "higher_is_better", "budget_steps", "curves", "spread", "speedup_steps",
+                  "speedup_seconds", "speedup_at"):
+            if k not in s:
+                errs.append(f"split {name!r}: missing {k!r}")
+        budget = str(s.get("budget_steps"))
+        for meth in ("baseline", "landscape"):
+            c = s.get("curves", {}).get(meth, {})
+            for t in ("1", "5", "10", "20", "50", budget):
+                if t not in c or not np.isfinite(c[t]):
+                    errs.append(f"split {name!r}: curves[{meth!r}] lacks a finite value at step {t}")
+            if budget not in s.get("spread", {}).get(meth, {}):
+                errs.append(f"split {name!r}: spread[{meth!r}] lacks step {budget}")
+    prov = m.get("provenance", {})
+    for k in ("git_sha", "packages", "device", "started", "wall_seconds"):
+        if k not in prov:
+            errs.append(f"provenance: missing {k!r}")
+    if errs:
+        raise ValueError("metrics.json does not follow ../shared/RESULTS.md:\n  " + "\n  ".join(errs))
+    return m
+
+
+def write_metrics(out_dir: str | Path, metrics: dict) -> Path:
+    """Validate and atomically write <out_dir>/metrics.json."""
+    return atomic_write_json(Path(out_dir) / "metrics.json", validate_metrics(metrics))
+
+
+def markdown_table(df, floatfmt: str = ".4g") -> str:
+    """A pandas DataFrame as a GitHub Markdown table (index included when it is named)."""
+    if df.index.name is not None or any(n is not None for n in getattr(df.index, "names", [])):
+        df = df.reset_index()
+    cell = lambda v: format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v)
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, rule, *rows]) + "\n"
+
+
+def write_table(df, out_dir: str | Path, name: str, note: str = "") -> Path:
+    """Write tables/<name>.csv and tables/<name>.md (with an optional provenance/threat-model note)."""
+    from .io import atomic_write_text
+    tables = Path(out_dir) / "tables"
+    atomic_write_text(tables / f"{name}.csv", df.to_csv(index=df.index.name is not None))
+    md = (note.strip() + "\n\n" if note else "") + markdown_table(df)
+    return atomic_write_text(tables / f"{name}.md", md)

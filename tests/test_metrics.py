@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from llcore.metrics import reach, speedup_at, speedup_seconds, speedup_steps
+from llcore.results import split_summary, validate_metrics
+
+# baseline halves the loss every 2 steps, landscape every step: landscape is twice as fast
+B = 0.5 ** (np.arange(201) / 2)
+L = 0.5 ** np.arange(201.0)
+
+
+def test_reach_counts_step_zero_as_one():
+    assert reach([1.0, 0.5, 0.2], 0.5) == 1
+    assert reach([1.0, 0.5, 0.2], 2.0) == 1
+    assert reach([1.0, 0.5, 0.2], 0.1) is None
+    assert reach([0.1, 0.5, 0.9], 0.8, higher_is_better=True) == 2
+
+
+def test_speedups_of_a_twice_as_fast_method():
+    s, reached = speedup_steps(B, L, 200)
+    assert reached and s == pytest.approx(2.0)
+    sa, capped = speedup_at(B, L, [5, 10, 50], 200)
+    assert sa == {"5": 2.0, "10": 2.0, "50": 2.0} and not capped
+    sa, capped = speedup_at(B, L, [150], 200)
+    assert sa == {"150": 200 / 150} and capped           # the baseline would need 300 > 200 steps
+    secs = np.arange(201) * 1.0
+    assert speedup_seconds(B, L, secs, 3 * secs, 200) == pytest.approx(2.0 / 3)   # 3x dearer steps
+
+
+def test_speedup_steps_below_one_when_landscape_never_reaches_the_baseline():
+    worse = np.maximum(0.5 ** (np.arange(201) / 4), 0.01)   # slower, and stalls at 0.01 > baseline's final value
+    s, reached = speedup_steps(B, worse, 200)
+    assert not reached and s < 1
+
+
+def test_higher_is_better_metrics():
+    acc_b = np.linspace(0, 0.5, 41)
+    acc_l = np.minimum(np.linspace(0, 1.0, 41), 0.9)
+    s, reached = speedup_steps(acc_b, acc_l, 40, higher_is_better=True)
+    assert reached and s == pytest.approx(2.0)
+
+
+def test_split_summary_follows_the_contract():
+    curves = {"baseline": [B, B * 1.1, B * 0.9], "landscape": [L, L, L]}
+    secs = {m: [np.arange(201) * 0.01] * 3 for m in curves}
+    s = split_summary(curves, secs, "mse", 200)
+    assert s["curves"]["baseline"]["200"] == pytest.approx(B[200])
+    assert s["spread"]["baseline"]["200"] == pytest.approx(np.std([1, 1.1, 0.9]) * B[200])
+    assert s["speedup_at"]["10"] == 2.0
+    m = {"experiment": "x", "profile": "smoke", "seeds": [0], "splits": {"test_in": s},
+         "provenance": {"git_sha": "", "packages": {}, "device": "cpu", "started": "", "wall_seconds": 0}}
+    validate_metrics(m)
+    del m["splits"]["test_in"]["curves"]["landscape"]["10"]
+    with pytest.raises(ValueError, match="lacks a finite value at step 10"):
+        validate_metrics(m)
