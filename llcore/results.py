@@ -129,15 +129,13 @@ def write_metrics(out_dir: str | Path, metrics: dict) -> Path:
     return atomic_write_json(Path(out_dir) / "metrics.json", validate_metrics(metrics))
 
 
-def markdown_table(df, floatfmt: str = ".4g") -> str:
-    """A pandas DataFrame as a GitHub Markdown table (index included when it is named)."""
-    if df.index.name is not None or any(n is not None for n in getattr(df.index, "names", [])):
+def dataframe_markdown(df, floatfmt: str = ".4g") -> str:
+    """A pandas DataFrame as a Markdown table (a named index becomes a column)."""
+    from .report import markdown_table
+    if df.index.name is not None:
         df = df.reset_index()
     cell = lambda v: format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v)
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in df.columns) + "|"
-    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, rule, *rows]) + "\n"
+    return markdown_table([str(c) for c in df.columns], [[cell(v) for v in row] for row in df.itertuples(index=False)])
 
 
 def write_table(df, out_dir: str | Path, name: str, note: str = "") -> Path:
@@ -145,5 +143,5 @@ def write_table(df, out_dir: str | Path, name: str, note: str = "") -> Path:
     from .io import atomic_write_text
     tables = Path(out_dir) / "tables"
     atomic_write_text(tables / f"{name}.csv", df.to_csv(index=df.index.name is not None))
-    md = (note.strip() + "\n\n" if note else "") + markdown_table(df)
+    md = (note.strip() + "\n\n" if note else "") + dataframe_markdown(df)
     return atomic_write_text(tables / f"{name}.md", md)

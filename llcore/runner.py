@@ -1,0 +1,345 @@
+"""Run the experiment notebooks with papermill: `python -m llcore.runner --profile default`.
+
+Every `notebooks/NN_*.ipynb` (sorted by name, or the one picked with `--only`) is executed once per parameter set:
+
+- `notebooks/params/<profile>/<stem>.yaml`, when present, is either a mapping `parameter: value` (one run) or
+  a mapping with `runs:`, a list of mappings each holding a `run_name` plus parameters (several runs of the same
+  notebook, e.g. one per generator); other top-level keys next to `runs:` are shared by all of its runs.
+  Without a file the notebook runs once on its own defaults, which are the `default` profile.
+- `-p KEY VALUE` (repeatable) overrides on top of every run; VALUE is read as YAML (`3`, `0.1`, `[0, 1]`, `true`).
+- `profile` is injected into every notebook that declares it.
+
+All parameter names are checked against each notebook's `parameters` cell before anything runs. Executed copies go
+to `runs/<profile>/<stem>.ipynb` (or `<stem>__<run_name>.ipynb`), with `notebooks/` as working directory. A failing
+run is recorded and the next one starts; at the end a table of runs goes to the terminal and to
+`results/<profile>/run_times.md`, `results/README.md` is regenerated, and the exit status is 1 if any run failed.
+`--prepare-only` writes the parameter-injected notebooks without executing them (CI then runs them with nbval).
+Usage errors (unknown notebook or parameter, malformed YAML) exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+import papermill
+import yaml
+from papermill.exceptions import PapermillExecutionError
+
+from llcore.io import atomic_write_text
+from llcore.report import MISSING, markdown_table, write_results_index
+
+PROFILES = ("smoke", "default", "paper")
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Kernel log noise: ipykernel >= 7 warns on every start that its local TCP sockets are unencrypted, and the
+# interrupt jupyter_client sends on shutdown can log a spurious KeyboardInterrupt error. Cell errors and dead
+# kernels reach papermill as messages, not as these logs, so nothing is lost.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+
+
+class UsageError(Exception):
+    """A mistake in the command line or a params file: reported without a traceback, exit status 2."""
+
+
+@dataclass
+class Run:
+    """One execution of one notebook with one set of parameters."""
+
+    notebook: Path
+    run_name: str | None
+    parameters: dict
+
+    @property
+    def label(self) -> str:
+        return self.notebook.stem + (f" ({self.run_name})" if self.run_name else "")
+
+    def output_path(self, runs_dir: Path) -> Path:
+        suffix = f"__{self.run_name}" if self.run_name else ""
+        return runs_dir / f"{self.notebook.stem}{suffix}.ipynb"
+
+
+@dataclass
+class RunResult:
+    """What happened to a run: status 'ok' or 'FAILED', seconds, and where it failed."""
+
+    run: Run
+    output: Path
+    status: str
+    seconds: float
+    failed_cell: str = ""
+    error: str = ""
+
+
+# helpers
+
+
+def rel(path: Path, root: Path) -> str:
+    """`path` relative to `root` when inside it, for short messages."""
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def short(text: str, width: int = 100) -> str:
+    """The first line of `text`, cut to `width` characters."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def where(result: RunResult) -> str:
+    """' at In [N] (cell K)' for a failed cell, '' when no cell is to blame (e.g. the kernel did not start)."""
+    return f" at {result.failed_cell}" if result.failed_cell else ""
+
+
+# notebooks and their parameters
+
+
+def discover(notebooks_dir: Path) -> list[Path]:
+    """The experiment notebooks `NN_*.ipynb` in `notebooks_dir`, sorted by name."""
+    return sorted(notebooks_dir.glob(NOTEBOOK_GLOB))
+
+
+def select(notebooks: list[Path], only: str | None) -> list[Path]:
+    """All notebooks, or the one whose stem is `only` or starts with it (`00` or `00_toy`)."""
+    if only is None:
+        return notebooks
+    stems = ", ".join(nb.stem for nb in notebooks) or "(none)"
+    exact = [nb for nb in notebooks if nb.stem == only]
+    matches = exact or [nb for nb in notebooks if nb.stem.startswith(only)]
+    if not matches:
+        raise UsageError(f"--only {only!r} matches no notebook; available: {stems}")
+    if len(matches) > 1:
+        raise UsageError(f"--only {only!r} is ambiguous: {', '.join(nb.stem for nb in matches)}")
+    return matches
+
+
+def parse_cli_params(pairs: list[list[str]] | None) -> dict:
+    """`-p KEY VALUE` pairs as a dict, each VALUE read as YAML so `3` is an int and `[0, 1]` a list."""
+    params = {}
+    for key, text in pairs or []:
+        try:
+            params[key] = yaml.safe_load(text) if text.strip() else text
+        except yaml.YAMLError as exc:
+            raise UsageError(f"-p {key}: cannot read value {text!r} as YAML: {exc}") from exc
+    return params
+
+
+def load_param_sets(params_file: Path) -> list[tuple[str | None, dict]]:
+    """The (run_name, parameters) pairs of a params file; one unnamed run without overrides if there is none."""
+    if not params_file.exists():
+        return [(None, {})]
+    try:
+        data = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{params_file}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"{params_file}: expected a mapping of parameter: value, or `runs:`")
+    if "runs" not in data:
+        return [(None, data)]
+    shared = {k: v for k, v in data.items() if k != "runs"}
+    runs = data["runs"]
+    if not isinstance(runs, list) or not runs or not all(isinstance(r, dict) for r in runs):
+        raise UsageError(f"{params_file}: `runs:` must be a non-empty list of mappings")
+    names = [r.get("run_name") for r in runs]
+    for name in names:
+        if not isinstance(name, str) or not RUN_NAME.fullmatch(name):
+            raise UsageError(f"{params_file}: every run needs a `run_name` of letters, digits, _ . - (got {name!r})")
+    if len(set(names)) != len(names):
+        raise UsageError(f"{params_file}: run names must be unique, got {', '.join(names)}")
+    return [(r["run_name"], {**shared, **{k: v for k, v in r.items() if k != "run_name"}}) for r in runs]
+
+
+def declared_parameters(notebook: Path) -> list[str]:
+    """The names assigned in the notebook's cell tagged `parameters`."""
+    try:
+        return list(papermill.inspect_notebook(str(notebook)))
+    except (ValueError, OSError) as exc:  # nbformat's NotJSONError and ValidationError are ValueErrors
+        raise UsageError(f"cannot read the parameters of {notebook}: {exc}") from exc
+
+
+def validate(names, declared: list[str], notebook: Path, source: str) -> None:
+    """Reject parameter names the notebook does not declare, or that only --profile may set."""
+    for name in names:
+        if name == "profile":
+            raise UsageError(f"parameter 'profile' for notebook {notebook.stem} ({source}) is set by --profile")
+        if name not in declared:
+            known = ", ".join(declared) or "(none: the notebook has no cell tagged 'parameters')"
+            raise UsageError(
+                f"unknown parameter {name!r} for notebook {notebook.stem} ({source}); known parameters: {known}"
+            )
+
+
+def plan_runs(notebooks: list[Path], params_dir: Path, profile: str, cli_params: dict) -> list[Run]:
+    """Every run of every notebook with its final parameters, all names validated before anything runs."""
+    runs = []
+    for nb in notebooks:
+        declared = declared_parameters(nb)
+        validate(cli_params, declared, nb, "from -p")
+        params_file = params_dir / profile / f"{nb.stem}.yaml"
+        for run_name, params in load_param_sets(params_file):
+            source = f"from {params_file}" + (f", run {run_name!r}" if run_name else "")
+            validate(params, declared, nb, source)
+            injected = {"profile": profile} if "profile" in declared else {}
+            runs.append(Run(nb, run_name, {**params, **cli_params, **injected}))
+    return runs
+
+
+# execution
+
+
+def cell_name(execution_count: int | None, index: int) -> str:
+    """'In [N] (cell K)', K counting all cells of the executed copy from 0; 'cell K' when N is unknown."""
+    return f"In [{execution_count}] (cell {index})" if execution_count else f"cell {index}"
+
+
+def last_started_cell(output: Path) -> str:
+    """The last cell papermill started in the saved copy at `output`; '' if none did or there is no copy."""
+    try:
+        cells = nbformat.read(output, as_version=4).cells
+    except (OSError, ValueError):
+        return ""
+    started = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("start_time")]
+    return cell_name(cells[started[-1]].get("execution_count"), started[-1]) if started else ""
+
+
+def describe_failure(exc: Exception, output: Path) -> tuple[str, str]:
+    """(failed cell, error) of an exception raised while running a notebook whose copy is saved at `output`."""
+    if isinstance(exc, PapermillExecutionError):
+        # exec_count is the "In [N]" Jupyter shows; cell_index counts cells of the executed copy before papermill
+        # added its error banner and anchor (in the saved file the cell sits 2 further down).
+        return cell_name(exc.exec_count, exc.cell_index), f"{exc.ename}: {exc.evalue}"
+    # e.g. the kernel died (out of memory) or timed out: blame the last cell that started
+    return last_started_cell(output), f"{type(exc).__name__}: {exc}"
+
+
+def execute_run(run: Run, runs_dir: Path, cwd: Path, prepare_only: bool = False) -> RunResult:
+    """Execute (or, with `prepare_only`, just parameterize) one run with papermill; failures are returned."""
+    output = run.output_path(runs_dir)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(run.notebook), str(output), parameters=run.parameters, kernel_name="python3", cwd=str(cwd),
+            progress_bar=False, log_output=False, prepare_only=prepare_only, extra_arguments=KERNEL_ARGUMENTS,
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure of one run is recorded and the next run starts
+        cell, error = describe_failure(exc, output)
+        return RunResult(run, output, "FAILED", time.perf_counter() - start, cell, error)
+    return RunResult(run, output, "ok", time.perf_counter() - start)
+
+
+def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path) -> list[RunResult]:
+    """Execute the runs in order, printing a line as each starts and ends."""
+    results = []
+    for i, run in enumerate(runs, 1):
+        tag = f"[{i}/{len(runs)}]"
+        print(f"{tag} {run.label}: running -> {rel(run.output_path(runs_dir), repo_root)}", flush=True)
+        result = execute_run(run, runs_dir, cwd)
+        failure = f"{where(result)}: {short(result.error)}" if result.status != "ok" else ""
+        print(f"{tag} {run.label}: {result.status} in {result.seconds:.1f} s{failure}", flush=True)
+        results.append(result)
+    return results
+
+
+def prepare_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path) -> list[RunResult]:
+    """Write the parameter-injected notebooks without executing them."""
+    results = [execute_run(run, runs_dir, cwd, prepare_only=True) for run in runs]
+    for r in results:
+        problem = f" ({r.error})" if r.status != "ok" else ""
+        print(f"prepared {rel(r.output, repo_root)}: {r.status}{problem}")
+    return results
+
+
+# reporting
+
+
+def git_short_sha(repo_root: Path) -> str | None:
+    """The checked-out commit, or None outside git or before the first commit."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo_root, capture_output=True, text=True)
+    except OSError:
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def format_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
+    """The run-times table as Markdown, under a line naming the profile, the date and the commit."""
+    when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    sha = git_short_sha(repo_root)
+    header = f"# Notebook run times: profile `{profile}`, {when}" + (f", git {sha}" if sha else "")
+    rows = [
+        [r.run.notebook.stem, r.run.run_name or MISSING, r.status, f"{r.seconds:.1f}",
+         ": ".join(filter(None, [r.failed_cell, short(r.error)]))]
+        for r in results
+    ]
+    total = sum(r.seconds for r in results)
+    table = markdown_table(["notebook", "run", "status", "seconds", "failed cell"], rows)
+    return f"{header}\n\n{table}\nTotal: {total:.1f} s over {len(results)} run(s).\n"
+
+
+def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
+    """Write the run-times table to `results/<profile>/run_times.md` (atomically) and return it."""
+    table = format_table(results, profile, repo_root)
+    atomic_write_text(repo_root / "results" / profile / "run_times.md", table)
+    return table
+
+
+def report_failures(results: list[RunResult], repo_root: Path) -> None:
+    """Name each failed run, its cell and the executed copy to open, on stderr."""
+    for r in results:
+        if r.status != "ok":
+            print(f"FAILED: {r.run.label}{where(r)}: {short(r.error, 300)}\n"
+                  f"        open {rel(r.output, repo_root)}", file=sys.stderr)
+
+
+# command line
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; see the module docstring."""
+    parser = argparse.ArgumentParser(
+        prog="python -m llcore.runner", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--profile", choices=PROFILES, default="default",
+                        help="parameter profile (default: %(default)s)")
+    parser.add_argument("--only", metavar="NAME", help="run one notebook, by stem or its prefix (00 or 00_toy)")
+    parser.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"), dest="params",
+                        help="override a parameter in every run; VALUE is read as YAML (repeatable)")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="write parameter-injected notebooks to runs/<profile>/ without executing them")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
+    """Plan, validate and execute the runs; return 0, 1 (some run failed) or 2 (usage error)."""
+    args = parse_args(argv)
+    notebooks_dir = repo_root / "notebooks"
+    runs_dir = repo_root / "runs" / args.profile
+    try:
+        notebooks = select(discover(notebooks_dir), args.only)
+        runs = plan_runs(notebooks, notebooks_dir / "params", args.profile, parse_cli_params(args.params))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not runs:
+        print(f"error: no notebooks matching {NOTEBOOK_GLOB} in {notebooks_dir}", file=sys.stderr)
+        return 2
+    if args.prepare_only:
+        results = prepare_all(runs, runs_dir, notebooks_dir, repo_root)
+        return 1 if any(r.status != "ok" for r in results) else 0
+    results = execute_all(runs, runs_dir, notebooks_dir, repo_root)
+    print("\n" + write_table(results, args.profile, repo_root))
+    write_results_index(repo_root / "results")
+    report_failures(results, repo_root)
+    return 1 if any(r.status != "ok" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

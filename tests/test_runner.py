@@ -1,0 +1,211 @@
+"""The notebook runner and the results index, on tiny notebooks made in a temporary repo."""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from llcore import runner
+from llcore.report import write_results_index
+
+# helpers
+
+PARAMS = "a = 1\nb = 'x'\nprofile = 'default'"
+
+
+def make_notebook(path: Path, params: str = PARAMS, body: tuple[str, ...] = ()) -> Path:
+    """A notebook with a cell tagged `parameters` followed by `body`, on the python3 kernel."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in body]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def write_params(repo: Path, profile: str, stem: str, text: str) -> None:
+    path = repo / "notebooks" / "params" / profile / f"{stem}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A repo with two notebooks, 00_toy and 01_gan, that run nothing beyond their parameters."""
+    make_notebook(tmp_path / "notebooks" / "00_toy.ipynb")
+    make_notebook(tmp_path / "notebooks" / "01_gan.ipynb", params="generator = 'dcgan'\nprofile = 'default'")
+    return tmp_path
+
+
+def injected_parameters(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return next(c.source for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+
+
+# parameters
+
+
+@pytest.mark.parametrize("text, value", [("3", 3), ("0.1", 0.1), ("[0, 1]", [0, 1]), ("true", True),
+                                         ("dcgan", "dcgan"), ("'3'", "3")])
+def test_cli_values_are_read_as_yaml(text, value):
+    parsed = runner.parse_cli_params([["k", text]])["k"]
+    assert parsed == value and type(parsed) is type(value)
+
+
+def test_unknown_cli_parameter_is_refused_before_running_anything(repo, capsys):
+    assert runner.main(["--only", "00", "-p", "foo", "1"], repo_root=repo) == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter 'foo' for notebook 00_toy (from -p); known parameters: a, b, profile" in err
+    assert not (repo / "runs").exists() and not (repo / "results").exists()
+
+
+def test_unknown_yaml_parameter_names_the_file_and_run(repo, capsys):
+    write_params(repo, "smoke", "01_gan", "runs:\n  - {run_name: dc, generator: dcgan}\n  - {run_name: big, gen: x}\n")
+    assert runner.main(["--profile", "smoke"], repo_root=repo) == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter 'gen' for notebook 01_gan" in err and "01_gan.yaml, run 'big'" in err
+    assert "known parameters: generator, profile" in err
+
+
+def test_profile_is_set_only_by_the_profile_flag(repo, capsys):
+    assert runner.main(["-p", "profile", "paper"], repo_root=repo) == 2
+    assert "set by --profile" in capsys.readouterr().err
+
+
+def test_multi_run_yaml_gives_one_named_output_per_run(repo):
+    write_params(repo, "smoke", "01_gan", "runs:\n  - {run_name: dc, generator: dcgan}\n"
+                                          "  - {run_name: big, generator: biggan}\n")
+    notebooks = runner.select(runner.discover(repo / "notebooks"), "01")
+    runs = runner.plan_runs(notebooks, repo / "notebooks" / "params", "smoke", {})
+    assert [r.output_path(repo / "runs").name for r in runs] == ["01_gan__dc.ipynb", "01_gan__big.ipynb"]
+    assert [r.parameters for r in runs] == [{"generator": "dcgan", "profile": "smoke"},
+                                            {"generator": "biggan", "profile": "smoke"}]
+
+
+def test_cli_overrides_every_run_and_prepare_only_writes_injected_notebooks(repo):
+    write_params(repo, "smoke", "01_gan", "runs:\n  - {run_name: dc, generator: dcgan}\n"
+                                          "  - {run_name: big, generator: biggan}\n")
+    out = repo / "runs" / "smoke"
+    assert runner.main(["--profile", "smoke", "--prepare-only", "--only", "01", "-p", "generator", "style"],
+                       repo_root=repo) == 0
+    for run_name in ("dc", "big"):
+        assert "generator = \"style\"" in injected_parameters(out / f"01_gan__{run_name}.ipynb")
+    assert runner.main(["--profile", "smoke", "--prepare-only"], repo_root=repo) == 0
+    assert sorted(p.name for p in out.glob("*.ipynb")) == ["00_toy.ipynb", "01_gan__big.ipynb", "01_gan__dc.ipynb"]
+    assert "profile = \"smoke\"" in injected_parameters(out / "00_toy.ipynb")
+    assert not (repo / "results").exists(), "--prepare-only writes no table"
+
+
+def test_shared_keys_apply_to_every_run(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("a: 2\nruns:\n  - {run_name: one}\n  - {run_name: two, a: 3}\n")
+    assert runner.load_param_sets(path) == [("one", {"a": 2}), ("two", {"a": 3})]
+    assert runner.load_param_sets(tmp_path / "missing.yaml") == [(None, {})]
+
+
+@pytest.mark.parametrize("text", ["runs:\n  - {a: 1}\n", "runs:\n  - {run_name: x}\n  - {run_name: x}\n",
+                                  "runs: 3\n", "- 1\n", "a: [\n"])
+def test_malformed_params_files_are_usage_errors(tmp_path, text):
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    with pytest.raises(runner.UsageError, match="p.yaml"):
+        runner.load_param_sets(path)
+
+
+# notebook selection
+
+
+def test_only_matches_stem_or_prefix(repo):
+    notebooks = runner.discover(repo / "notebooks")
+    assert [p.stem for p in notebooks] == ["00_toy", "01_gan"]
+    assert [p.stem for p in runner.select(notebooks, "00")] == ["00_toy"]
+    assert [p.stem for p in runner.select(notebooks, "01_gan")] == ["01_gan"]
+    assert runner.select(notebooks, None) == notebooks
+
+
+def test_only_without_match_lists_the_notebooks(repo, capsys):
+    assert runner.main(["--only", "07"], repo_root=repo) == 2
+    assert "--only '07' matches no notebook; available: 00_toy, 01_gan" in capsys.readouterr().err
+    with pytest.raises(runner.UsageError, match="ambiguous"):
+        runner.select(runner.discover(repo / "notebooks"), "0")
+
+
+# execution (each starts a kernel: a few seconds)
+
+
+def test_end_to_end_run_writes_outputs_table_and_index(tmp_path, capsys):
+    body = ("from pathlib import Path\nPath('ran.txt').write_text(f'{a} {profile}')",)
+    make_notebook(tmp_path / "notebooks" / "00_toy.ipynb", body=body)
+    assert runner.main(["--profile", "smoke", "-p", "a", "5"], repo_root=tmp_path) == 0
+    assert (tmp_path / "notebooks" / "ran.txt").read_text() == "5 smoke", "runs in notebooks/ with parameters"
+    assert (tmp_path / "runs" / "smoke" / "00_toy.ipynb").exists()
+    table = (tmp_path / "results" / "smoke" / "run_times.md").read_text()
+    assert "profile `smoke`" in table and re.search(r"\| 00_toy +\| – +\| ok ", table)
+    assert (tmp_path / "results" / "README.md").exists()
+    assert "00_toy: ok in" in capsys.readouterr().out
+
+
+def test_failed_runs_are_recorded_with_their_cell_the_rest_run_and_exit_is_1(tmp_path, capsys):
+    make_notebook(tmp_path / "notebooks" / "00_fail.ipynb", body=("x = 1", "assert a == 2, 'a must be 2'"))
+    make_notebook(tmp_path / "notebooks" / "01_dies.ipynb", body=("import os\nos._exit(1)", "x = 1"))
+    make_notebook(tmp_path / "notebooks" / "02_ok.ipynb")
+    assert runner.main(["--profile", "smoke"], repo_root=tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "FAILED: 00_fail at In [4] (cell 3): AssertionError: a must be 2" in err
+    assert "open runs/smoke/00_fail.ipynb" in err
+    # whether the dying cell got its execution count depends on a race with the kernel's death
+    assert re.search(r"FAILED: 01_dies at (In \[\d\] \()?cell 2\)?: DeadKernelError", err), "blames its cell"
+    table = (tmp_path / "results" / "smoke" / "run_times.md").read_text()
+    assert "| FAILED" in table and "In [4] (cell 3)" in table
+    assert re.search(r"\| 02_ok +\| – +\| ok ", table), "the runs after a failure still run"
+
+
+# results index
+
+
+def fake_metrics(**extra) -> dict:
+    split = {
+        "metric": "mse", "higher_is_better": False, "budget_steps": 200,
+        "curves": {"baseline": {"10": 0.5, "200": 0.125}, "landscape": {"10": 0.25, "200": 0.0625}},
+        "spread": {"baseline": {"200": 0.01}},
+        "speedup_steps": 3.5, "speedup_seconds": 2.25, "speedup_at": {"10": 20.0}, "speedup_at_capped": True,
+    }
+    prov = {"git_sha": "abc1234", "device": "cpu", "started": "2025-01-01T00:00:00Z", "wall_seconds": 12.5}
+    return {"experiment": "toy", "seeds": [0, 1], "splits": {"test_in": split}, "provenance": prov, **extra}
+
+
+def test_results_index_shows_headline_numbers_links_and_bad_files(tmp_path):
+    toy = tmp_path / "default" / "toy"
+    (toy / "tables").mkdir(parents=True)
+    (toy / "figures").mkdir()
+    (toy / "metrics.json").write_text(json.dumps(fake_metrics()))
+    (toy / "tables" / "speedup.md").write_text("| a |\n")
+    (toy / "figures" / "curves.png").write_bytes(b"")
+    ablations = tmp_path / "default" / "ablations"
+    ablations.mkdir()
+    variants = {"full": {"speedup_steps": 4.0, "final": 0.1, "note": "x"}, "no_buffer": {"final": 0.3}}
+    (ablations / "metrics.json").write_text(json.dumps(fake_metrics(variants=variants, extra_field=1)))
+    (tmp_path / "default" / "run_times.md").write_text("x")
+    (tmp_path / "paper" / "gan_inversion").mkdir(parents=True)
+    (tmp_path / "paper" / "gan_inversion" / "metrics.json").write_text("{not json")
+    (tmp_path / "smoke" / "smoke_only").mkdir(parents=True)
+    (tmp_path / "smoke" / "smoke_only" / "metrics.json").write_text(json.dumps(fake_metrics()))
+
+    text = write_results_index(tmp_path).read_text()
+    assert "do not edit by hand" in text.splitlines()[0]
+    assert "0.125 ± 0.01" in text and "0.0625" in text and "≥ 20" in text and "| 3.5 " in text and "2.25" in text
+    assert "git `abc1234`, device `cpu`" in text and "seeds 0, 1" in text
+    assert "[speedup](default/toy/tables/speedup.md)" in text and "![curves](default/toy/figures/curves.png)" in text
+    assert "[Notebook run times](default/run_times.md)" in text
+    assert "| variant   | speedup_steps | final |" in text and "| no_buffer | –             | 0.3   |" in text
+    assert text.index("### toy") < text.index("### ablations"), "experiments in the order of RESULTS.md"
+    assert "`paper/gan_inversion/metrics.json`: JSONDecodeError" in text
+    assert "smoke_only" not in text
+
+
+def test_results_index_without_results(tmp_path):
+    assert "No results yet" in write_results_index(tmp_path / "results").read_text()
