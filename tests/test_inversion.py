@@ -80,3 +80,12 @@ def test_bad_inputs_get_clear_errors(toy):
         invert(p, y, theta, steps=2, z0=torch.zeros(32, 16))
     with pytest.raises(ValueError, match="steps must be"):
         invert(p, y, steps=-1)
+
+
+def test_record_save_and_load_round_trip(toy, tmp_path):
+    from llcore.io import load_record, save_record
+    p, y = toy
+    rec = invert(p, y, None, steps=4, snapshot_steps=[2], keep_trajectory=True)
+    back = load_record(save_record(tmp_path / "r.pt", rec))
+    assert torch.equal(back.loss, rec.loss) and torch.equal(back.snapshots[2], rec.snapshots[2])
+    assert torch.equal(back.trajectory, rec.trajectory) and back.meta == rec.meta
