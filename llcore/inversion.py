@@ -34,19 +34,23 @@ class Record:
     z: Tensor                     # (B, dim_z) or (B, *x_shape) final iterate
     snapshots: dict = field(default_factory=dict)   # step -> x at that step, (B, *x_shape)
     trajectory: Optional[Tensor] = None             # (S+1, B, …) iterates z_0 … z_S
+    metric: Optional[Tensor] = None                 # (S+1, B) the problem's metric, when it has one
     meta: dict = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
         return self.loss.shape[0] - 1
 
-    def curve(self) -> Tensor:
-        """Mean objective over targets per step, (S+1,)."""
-        return self.loss.mean(1)
+    def curve(self, which: str = "loss") -> Tensor:
+        """Mean over targets per step, (S+1,), of the objective ('loss') or the problem's 'metric'."""
+        table = self.loss if which == "loss" else self.metric
+        if table is None:
+            raise ValueError(f"this record has no {which!r} (the problem defines no metric)")
+        return table.mean(1)
 
     def to_dict(self) -> dict:
         """A plain dict of CPU tensors and metadata (for io.save_record)."""
-        return {k: getattr(self, k) for k in ("loss", "seconds", "x", "z", "snapshots", "trajectory", "meta")}
+        return {k: getattr(self, k) for k in ("loss", "seconds", "x", "z", "snapshots", "trajectory", "metric", "meta")}
 
 
 @contextmanager
@@ -111,7 +115,7 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
 
     z = z0.detach().to(device=device, dtype=torch.float32).clone().requires_grad_(True)
     state = opt.init_state(z)
-    losses, seconds, trajectory, snapshots = [], [], [], {}
+    losses, metrics, seconds, trajectory, snapshots = [], [], [], [], {}
     project = problem.project if mapping is None else None
     context = _frozen(None) if differentiable else _frozen(mapping)
     with context, torch.enable_grad():
@@ -119,10 +123,12 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
         start = time.perf_counter()
         for t in range(steps + 1):
             x = decode(z)
-            loss = problem.objective(x, y)                                   # (B,)
+            loss, metric = problem.objective_and_metric(x, y, with_metric=not differentiable)   # (B,), (B,)|None
             _sync(device)
             seconds.append(time.perf_counter() - start)
             losses.append(loss if differentiable else loss.detach())
+            if metric is not None:
+                metrics.append(metric)
             if keep_trajectory:
                 trajectory.append(z.detach().clone())
             if t in snaps:
@@ -145,6 +151,7 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
         seconds=torch.tensor(seconds, dtype=torch.float64),
         x=x.detach().clone(), z=z.detach().clone(), snapshots=snapshots,
         trajectory=torch.stack(trajectory) if keep_trajectory else None,
+        metric=torch.stack(metrics).cpu() if metrics else None,
         meta={"optimizer": opt.name, "lr": opt.lr, "steps": steps, "batch": batch,
               "mapping": type(mapping).__name__ if mapping is not None else None,
               "problem": problem.name, "device": str(device)})

@@ -58,6 +58,8 @@ class Problem:
     project:     optional map onto the feasible set, applied to x after each step of X-space
                  descent (a mapping network bounds its own output instead, see mapping.py).
     regularizer: optional R(x) -> (B,), added to the loss.
+    metric:      optional quality measure m(pred, y) -> (B,) to report besides the objective (e.g. pixel MSE
+                 when the loss adds a perceptual term), computed from the same forward pass, no gradient.
     """
     forward: Callable[[Tensor], Tensor]
     loss: Callable[[Tensor, Tensor], Tensor]
@@ -66,6 +68,7 @@ class Problem:
     init: Callable[[int, Sequence[int], torch.Generator], Tensor] = zeros_init
     project: Optional[Callable[[Tensor], Tensor]] = None
     regularizer: Optional[Callable[[Tensor], Tensor]] = None
+    metric: Optional[Callable[[Tensor, Tensor], Tensor]] = None
     name: str = "problem"
     dim_x: int = field(init=False)
 
@@ -82,13 +85,21 @@ class Problem:
 
     def objective(self, x: Tensor, y: Tensor) -> Tensor:
         """L(F(x), y) + R(x), shape (B,). x: (B, *x_shape), y: (B, *y_shape)."""
-        value = self.loss(self.forward(x), y)
+        return self.objective_and_metric(x, y, with_metric=False)[0]
+
+    def objective_and_metric(self, x: Tensor, y: Tensor, with_metric: bool = True) -> tuple[Tensor, Optional[Tensor]]:
+        """(L(F(x), y) + R(x), m(F(x), y) or None), both (B,), from one forward pass."""
+        pred = self.forward(x)
+        value = self.loss(pred, y)
         if value.dim() != 1 or value.shape[0] != x.shape[0]:
             raise ValueError(f"{self.name}: loss must return shape (B,) = ({x.shape[0]},), "
                              f"got {tuple(value.shape)}")
         if self.regularizer is not None:
             value = value + self.regularizer(x)
-        return value
+        if not with_metric or self.metric is None:
+            return value, None
+        with torch.no_grad():
+            return value, self.metric(pred.detach(), y)
 
     def initial_x(self, n: int, generator: torch.Generator) -> Tensor:
         """x_0 for n targets, shape (n, *x_shape), checked."""

@@ -33,13 +33,15 @@ def score_curve(curve: Tensor, criterion: str = "auc") -> float:
 
 
 def sweep_lr(problem: Problem, y_val: Tensor, lrs: Sequence[float], mapping: Optional[Mapping] = None,
-             optimizer: str = "adam", steps: int = 200, criterion: str = "auc", seed: int = 0) -> tuple[float, list[dict]]:
-    """Return (best lr, one row per lr with its score and its objective at the last step)."""
+             optimizer: str = "adam", steps: int = 200, criterion: str = "auc", seed: int = 0,
+             x0: Optional[Tensor] = None) -> tuple[float, list[dict]]:
+    """Return (best lr, one row per lr with its score and its objective at the last step).
+    x0: the method's own starting point (B, *x_shape); default the problem's, drawn with `seed`."""
     if not lrs:
         raise ValueError("sweep_lr needs at least one learning rate")
     rows = []
     for lr in lrs:
-        rec = invert(problem, y_val, mapping, optimizer, lr, steps, generator=torch.Generator().manual_seed(seed))
+        rec = invert(problem, y_val, mapping, optimizer, lr, steps, x0=x0, generator=torch.Generator().manual_seed(seed))
         curve = rec.curve()
         rows.append({"lr": float(lr), "score": score_curve(curve, criterion), "final": float(curve[-1])})
     best = min(rows, key=lambda r: r["score"])

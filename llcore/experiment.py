@@ -1,0 +1,136 @@
+"""Comparing methods fairly, as every experiment notebook does (../shared/RESULTS.md, DEVELOPERS.md standards).
+
+    1. each method gets its own learning-rate sweep on validation targets (sweep.py);
+    2. every method runs the same inversion loop with the same budget on the same test targets;
+    3. this repeats for each seed (θ, test targets and starting points may depend on the seed);
+    4. curves are averaged over targets, then mean and spread over seeds (results.split_summary).
+
+A `Method` says how to get its θ (None: descent in X), its lr grid, and optionally its own starting
+point (e.g. an encoder's guess); a split is a function seed -> test targets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from .inversion import invert
+from .mapping import Mapping
+from .problem import Problem
+from .results import split_summary
+from .sweep import sweep_lr
+
+
+@dataclass
+class Method:
+    name: str
+    mapping: Callable[[int], Optional[Mapping]] = lambda seed: None      # seed -> θ, or None for X-space descent
+    lr_grid: Sequence[float] = (0.01, 0.03, 0.1, 0.3)
+    optimizer: str = "adam"
+    x0: Optional[Callable[[int, Tensor], Tensor]] = None                  # (seed, targets) -> x_0; default: problem's
+
+
+@dataclass
+class Comparison:
+    """Per-seed mean curves and cumulative seconds: curves[split][method] = [array (budget+1,) per seed]."""
+    budget: int
+    seeds: list
+    lrs: dict
+    curves: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    last: dict = field(default_factory=dict)      # (split, method) -> Record of the last seed (for pictures)
+
+    def summary(self, metric: str, higher_is_better: bool = False) -> dict:
+        """The `splits` entry of metrics.json."""
+        return {s: split_summary(self.curves[s], self.seconds[s], metric, self.budget, higher_is_better)
+                for s in self.curves}
+
+
+def _start(problem: Problem, method: Method, seed: int, y: Tensor) -> Optional[Tensor]:
+    return None if method.x0 is None else method.x0(seed, y).reshape(y.shape[0], *problem.x_shape).cpu()
+
+
+def choose_lrs(problem: Problem, y_val: Tensor, methods: Sequence[Method], budget: int, seed: int,
+               criterion: str = "auc") -> tuple[dict, pd.DataFrame]:
+    """Each method's lr, chosen on the validation targets with seed `seed`'s θ; and the sweep table."""
+    lrs, rows = {}, []
+    for m in methods:
+        lrs[m.name], table = sweep_lr(problem, y_val, m.lr_grid, m.mapping(seed), m.optimizer, budget, criterion,
+                                      seed, x0=_start(problem, m, seed, y_val))
+        rows += [{"method": m.name, **r, "chosen": r["lr"] == lrs[m.name]} for r in table]
+    return lrs, pd.DataFrame(rows)
+
+
+def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], methods: Sequence[Method], lrs: dict,
+            budget: int, seeds: Sequence[int], which: str = "loss", snapshot_steps: Sequence[int] = ()) -> Comparison:
+    """Run every method on every split for every seed; `which` = 'loss' or 'metric' picks the curve kept."""
+    out = Comparison(budget, list(seeds), dict(lrs))
+    for split in splits:
+        out.curves[split] = {m.name: [] for m in methods}
+        out.seconds[split] = {m.name: [] for m in methods}
+    for seed in seeds:
+        for split, targets in splits.items():
+            y = targets(seed)
+            for m in methods:
+                rec = invert(problem, y, m.mapping(seed), m.optimizer, lrs[m.name], budget,
+                             x0=_start(problem, m, seed, y), generator=torch.Generator().manual_seed(seed),
+                             snapshot_steps=snapshot_steps)
+                out.curves[split][m.name].append(rec.curve(which).numpy())
+                out.seconds[split][m.name].append(rec.seconds.numpy())
+                out.last[(split, m.name)] = rec
+    return out
+
+
+def curves_table(splits: dict, lrs: dict) -> pd.DataFrame:
+    """One row per (split, method): the mean metric at the reported steps and the spread at the budget."""
+    rows = []
+    for split, s in splits.items():
+        b = str(s["budget_steps"])
+        for m, c in s["curves"].items():
+            rows.append({"split": split, "method": m, "lr": lrs.get(m), **{f"step {t}": v for t, v in c.items()},
+                         f"std@{b}": s["spread"][m][b]})
+    return pd.DataFrame(rows)
+
+
+def speedup_table(splits: dict) -> pd.DataFrame:
+    rows = []
+    for split, s in splits.items():
+        rows.append({"split": split, "speedup_steps": s["speedup_steps"], "speedup_seconds": s["speedup_seconds"],
+                     **{f"speedup_at[{n}]": v for n, v in s["speedup_at"].items()},
+                     "capped": s.get("speedup_at_capped", False)})
+    return pd.DataFrame(rows)
+
+
+COLORS = {"baseline": "tab:gray", "landscape": "tab:blue", "random_theta": "tab:orange",
+          "encoder_init": "tab:green", "encoder": "tab:green"}
+
+
+def plot_curves(comparison: Comparison, path: str | Path, ylabel: str, log: bool = True, title: str = "") -> Path:
+    """Metric vs step per split (one panel each), mean over targets, band = min–max over seeds."""
+    import matplotlib.pyplot as plt
+    splits = list(comparison.curves)
+    fig, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 4), sharey=True, squeeze=False)
+    for ax, split in zip(axes[0], splits):
+        for m, per_seed in comparison.curves[split].items():
+            a = np.stack(per_seed)
+            a = np.log10(np.maximum(a, 1e-12)) if log else a
+            t = np.arange(a.shape[1])
+            ax.plot(t[1:], a.mean(0)[1:], color=COLORS.get(m), label=f"{m} (lr {comparison.lrs.get(m, float('nan')):g})")
+            ax.fill_between(t[1:], a.min(0)[1:], a.max(0)[1:], color=COLORS.get(m), alpha=0.2)
+        ax.set_xscale("log"); ax.set_xlabel("optimizer steps"); ax.grid(alpha=0.3)
+        ax.set_title(f"{split}: band = min–max over seeds {comparison.seeds}", fontsize=9)
+    axes[0][0].set_ylabel(f"log10 {ylabel}" if log else ylabel)
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

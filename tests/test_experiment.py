@@ -1,0 +1,22 @@
+import torch
+
+from llcore.experiment import Method, choose_lrs, compare, curves_table, speedup_table
+
+
+def test_compare_runs_every_method_with_its_own_lr_and_start(toy):
+    p, y = toy
+    p.metric = lambda pred, target: (pred - target).abs().flatten(1).mean(1)        # a second measure
+    warm = Method("warm_start", lr_grid=[0.01, 0.1], x0=lambda seed, targets: torch.full((targets.shape[0], 16), 0.1))
+    methods = [Method("baseline", lr_grid=[1e-4, 0.1]), Method("landscape", lr_grid=[0.1]), warm]
+    lrs, sweep = choose_lrs(p, y, methods, budget=20, seed=0)
+    assert lrs["baseline"] == 0.1 and set(sweep["method"]) == {"baseline", "landscape", "warm_start"}
+    res = compare(p, {"a": lambda s: y[:8], "b": lambda s: y[8:16]}, methods, lrs, 20, seeds=[0, 1], which="metric")
+    assert len(res.curves["a"]["warm_start"]) == 2 and res.curves["a"]["baseline"][0].shape == (21,)
+    assert res.last[("a", "warm_start")].loss.shape == (21, 8)
+    start = p.objective(torch.full((8, 16), 0.1), y[8:16])       # seed 1's last split was "b"
+    torch.testing.assert_close(res.last[("b", "warm_start")].loss[0], start)
+    first = res.last[("a", "warm_start")]
+    assert first.metric is not None and first.metric.shape == (21, 8)
+    splits = res.summary("mae")
+    assert set(curves_table(splits, lrs)["method"]) == {"baseline", "landscape", "warm_start"}
+    assert list(speedup_table(splits)["split"]) == ["a", "b"]
