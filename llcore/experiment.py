@@ -67,8 +67,10 @@ def choose_lrs(problem: Problem, y_val: Tensor, methods: Sequence[Method], budge
 
 
 def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], methods: Sequence[Method], lrs: dict,
-            budget: int, seeds: Sequence[int], which: str = "loss", snapshot_steps: Sequence[int] = ()) -> Comparison:
-    """Run every method on every split for every seed; `which` = 'loss' or 'metric' picks the curve kept."""
+            budget: int, seeds: Sequence[int], which: str = "loss", snapshot_steps: Sequence[int] = (),
+            on_record: Optional[Callable] = None) -> Comparison:
+    """Run every method on every split for every seed; `which` = 'loss' or 'metric' picks the curve kept.
+    on_record(split, method, seed, y, record) is called after each run (e.g. to score snapshots)."""
     out = Comparison(budget, list(seeds), dict(lrs))
     for split in splits:
         out.curves[split] = {m.name: [] for m in methods}
@@ -83,6 +85,8 @@ def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], method
                 out.curves[split][m.name].append(rec.curve(which).numpy())
                 out.seconds[split][m.name].append(rec.seconds.numpy())
                 out.last[(split, m.name)] = rec
+                if on_record is not None:
+                    on_record(split, m.name, seed, y, rec)
     return out
 
 
