@@ -44,11 +44,13 @@ class Comparison:
     curves: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
     last: dict = field(default_factory=dict)      # (split, method) -> Record of the last seed (for pictures)
+    measures: dict = field(default_factory=dict)  # extra measures: name -> {split: {method: [per-seed curve]}}
 
-    def summary(self, metric: str, higher_is_better: bool = False) -> dict:
-        """The `splits` entry of metrics.json."""
-        return {s: split_summary(self.curves[s], self.seconds[s], metric, self.budget, higher_is_better)
-                for s in self.curves}
+    def summary(self, metric: str, higher_is_better: bool = False, measure: Optional[str] = None) -> dict:
+        """The `splits` entry of metrics.json, for the kept curve or one of the extra measures."""
+        curves = self.curves if measure is None else self.measures[measure]
+        return {s: split_summary(curves[s], self.seconds[s], metric, self.budget, higher_is_better)
+                for s in curves}
 
 
 def _start(problem: Problem, method: Method, seed: int, y: Tensor) -> Optional[Tensor]:
@@ -68,21 +70,30 @@ def choose_lrs(problem: Problem, y_val: Tensor, methods: Sequence[Method], budge
 
 def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], methods: Sequence[Method], lrs: dict,
             budget: int, seeds: Sequence[int], which: str = "loss", snapshot_steps: Sequence[int] = (),
-            on_record: Optional[Callable] = None) -> Comparison:
+            on_record: Optional[Callable] = None, measures: Optional[dict] = None,
+            keep_trajectory: bool = False) -> Comparison:
     """Run every method on every split for every seed; `which` = 'loss' or 'metric' picks the curve kept.
+    measures: {name: fn(split, seed, y, record, mapping) -> per-step curve (budget+1,)}, extra curves per run
+    (e.g. an error against ground truth that the objective cannot see; needs keep_trajectory=True to see z_t).
     on_record(split, method, seed, y, record) is called after each run (e.g. to score snapshots)."""
     out = Comparison(budget, list(seeds), dict(lrs))
+    measures = measures or {}
     for split in splits:
         out.curves[split] = {m.name: [] for m in methods}
         out.seconds[split] = {m.name: [] for m in methods}
+        for name in measures:
+            out.measures.setdefault(name, {})[split] = {m.name: [] for m in methods}
     for seed in seeds:
         for split, targets in splits.items():
             y = targets(seed)
             for m in methods:
-                rec = invert(problem, y, m.mapping(seed), m.optimizer, lrs[m.name], budget,
+                mapping = m.mapping(seed)
+                rec = invert(problem, y, mapping, m.optimizer, lrs[m.name], budget,
                              x0=_start(problem, m, seed, y), generator=torch.Generator().manual_seed(seed),
-                             snapshot_steps=snapshot_steps)
+                             snapshot_steps=snapshot_steps, keep_trajectory=keep_trajectory)
                 out.curves[split][m.name].append(rec.curve(which).numpy())
+                for name, fn in measures.items():
+                    out.measures[name][split][m.name].append(np.asarray(fn(split, seed, y, rec, mapping)))
                 out.seconds[split][m.name].append(rec.seconds.numpy())
                 out.last[(split, m.name)] = rec
                 if on_record is not None:
@@ -114,13 +125,15 @@ COLORS = {"baseline": "tab:gray", "landscape": "tab:blue", "random_theta": "tab:
           "encoder_init": "tab:green", "encoder": "tab:green"}
 
 
-def plot_curves(comparison: Comparison, path: str | Path, ylabel: str, log: bool = True, title: str = "") -> Path:
+def plot_curves(comparison: Comparison, path: str | Path, ylabel: str, log: bool = True, title: str = "",
+                measure: Optional[str] = None) -> Path:
     """Metric vs step per split (one panel each), mean over targets, band = min–max over seeds."""
     import matplotlib.pyplot as plt
-    splits = list(comparison.curves)
+    curves = comparison.curves if measure is None else comparison.measures[measure]
+    splits = list(curves)
     fig, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 4), sharey=True, squeeze=False)
     for ax, split in zip(axes[0], splits):
-        for m, per_seed in comparison.curves[split].items():
+        for m, per_seed in curves[split].items():
             a = np.stack(per_seed)
             a = np.log10(np.maximum(a, 1e-12)) if log else a
             t = np.arange(a.shape[1])

@@ -15,6 +15,11 @@ back-propagates Σ_t L through the T inner steps (one θ update per round).
 
 Long runs checkpoint every `checkpoint_every` rounds (θ, AdamW, buffer, RNG, history) and resume
 from the file bit-exactly; a non-finite loss restores the last good θ and stops with a clear error.
+
+Data parallelism: with `shards = N` the global E-step batch, buffer and θ minibatch are split into N
+shards, each with its own random stream and replay buffer; a θ update descends the mean loss over all
+shards' samples. One process can own all N shards, or each of N torch.distributed processes owns one
+(distributed.py), averaging gradients across processes: both compute the same θ.
 """
 from __future__ import annotations
 
@@ -56,9 +61,10 @@ class TrainConfig:
     probe_steps: int = 10        # N of the probe's speedup_at[N]
     checkpoint_every: int = 0    # rounds between checkpoints; 0 = only at the end (if a path is given)
     seed: int = 0
+    shards: int = 1              # data-parallel shards (= processes under torch.distributed); divides the batches
 
     def __post_init__(self):
-        for name in ("rounds", "batch_size", "inner_steps", "theta_steps", "theta_batch", "buffer_rounds"):
+        for name in ("rounds", "batch_size", "inner_steps", "theta_steps", "theta_batch", "buffer_rounds", "shards"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 label = {"inner_steps": "T (inner_steps)", "theta_steps": "K (theta_steps)"}.get(name, name)
@@ -72,6 +78,9 @@ class TrainConfig:
         for name in ("inner_lr", "theta_lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("batch_size", "theta_batch"):
+            if getattr(self, name) % self.shards:
+                raise ValueError(f"{name}={getattr(self, name)} must be divisible by shards={self.shards}")
 
     @property
     def pushes_per_round(self) -> int:
@@ -79,7 +88,11 @@ class TrainConfig:
 
     @property
     def buffer_capacity(self) -> int:
+        """Pairs kept, over all shards."""
         return self.buffer_rounds * self.pushes_per_round
+
+    def shard_seed(self, shard: int) -> int:
+        return self.seed + 7919 * shard
 
 
 # settings that may differ between a run and its resumption
@@ -91,10 +104,14 @@ class TrainingDiverged(FloatingPointError):
 
 
 class Trainer:
-    """Trains `mapping` for `problem` on `train_targets` (N, *y_shape); see the module docstring."""
+    """Trains `mapping` for `problem` on `train_targets` (N, *y_shape); see the module docstring.
+
+    owned_shards / average_gradients: for torch.distributed (see distributed.py); by default this process
+    owns every shard and averages nothing."""
 
     def __init__(self, problem: Problem, mapping: Mapping, train_targets: Tensor, config: TrainConfig,
-                 probe_targets: Optional[Tensor] = None, checkpoint_path: Optional[str | Path] = None):
+                 probe_targets: Optional[Tensor] = None, checkpoint_path: Optional[str | Path] = None,
+                 owned_shards: Optional[list] = None, average_gradients=None):
         if not isinstance(config, TrainConfig):
             raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
         if not isinstance(mapping, Mapping):
@@ -106,33 +123,51 @@ class Trainer:
         self.device = self.targets.device
         self.probe_targets = None if probe_targets is None else problem.check_targets(probe_targets).to(self.device)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
-        self.generator = torch.Generator().manual_seed(config.seed)
+        self.owned = list(range(config.shards)) if owned_shards is None else list(owned_shards)
+        if not self.owned or any(not 0 <= k < config.shards for k in self.owned):
+            raise ValueError(f"owned_shards must be a non-empty subset of range({config.shards}), got {owned_shards}")
+        self.generators = {k: torch.Generator().manual_seed(config.shard_seed(k)) for k in self.owned}
+        self.buffers = {k: ReplayBuffer(config.buffer_capacity // config.shards) for k in self.owned}
         self.optimizer = torch.optim.AdamW(mapping.parameters(), lr=config.theta_lr, weight_decay=config.weight_decay)
-        self.buffer = ReplayBuffer(config.buffer_capacity)
+        self.average_gradients = average_gradients
         self.round = 0
         self.history: list[dict] = []
         self.seconds = 0.0           # wall seconds spent training, across resumptions
         self._probe_baseline = None
 
     # E-step: roll out the inner optimizer with θ frozen and remember every iterate
+    @property
+    def buffer(self) -> ReplayBuffer:
+        """The replay buffer (of the first owned shard; the only one unless shards > 1)."""
+        return self.buffers[self.owned[0]]
+
+    def _sample_targets(self, shard: int) -> tuple[Tensor, Tensor, Tensor]:
+        """(indices, targets, z_0) for one shard's share of the E-step batch."""
+        n, g = self.config.batch_size // self.config.shards, self.generators[shard]
+        idx = torch.randint(len(self.targets), (n,), generator=g)
+        z0 = starting_point(self.problem, n, self.mapping, g).to(self.device)
+        return idx, self.targets[idx.to(self.device)], z0
+
     def e_step(self) -> dict:
-        cfg = self.config
-        idx = torch.randint(len(self.targets), (cfg.batch_size,), generator=self.generator)
-        y = self.targets[idx.to(self.device)]
-        z0 = starting_point(self.problem, cfg.batch_size, self.mapping, self.generator).to(self.device)
-        rec = invert(self.problem, y, self.mapping, cfg.inner_optimizer, cfg.inner_lr, cfg.inner_steps,
-                     z0=z0, keep_trajectory=True)
-        traj = rec.trajectory if cfg.trajectory_loss == "all" else rec.trajectory[-1:]   # (T+1 or 1, B, dim_z)
-        if not torch.isfinite(traj).all() or not torch.isfinite(rec.loss).all():
-            raise TrainingDiverged(f"round {self.round}: the E-step rollout produced NaN/Inf "
-                                   f"(inner_lr={cfg.inner_lr} may be too large for this θ)")
-        self.buffer.push(z=traj.reshape(-1, traj.shape[-1]),
-                         y_index=idx.repeat(traj.shape[0]).to(self.device))
-        return {"e_loss_0": float(rec.loss[0].mean()), "e_loss_T": float(rec.loss[-1].mean())}
+        cfg, first, last = self.config, [], []
+        for k in self.owned:
+            idx, y, z0 = self._sample_targets(k)
+            rec = invert(self.problem, y, self.mapping, cfg.inner_optimizer, cfg.inner_lr, cfg.inner_steps,
+                         z0=z0, keep_trajectory=True)
+            traj = rec.trajectory if cfg.trajectory_loss == "all" else rec.trajectory[-1:]   # (T+1 or 1, B, dim_z)
+            if not torch.isfinite(traj).all() or not torch.isfinite(rec.loss).all():
+                raise TrainingDiverged(f"round {self.round}: the E-step rollout produced NaN/Inf "
+                                       f"(inner_lr={cfg.inner_lr} may be too large for this θ)")
+            self.buffers[k].push(z=traj.reshape(-1, traj.shape[-1]),
+                                 y_index=idx.repeat(traj.shape[0]).to(self.device))
+            first.append(rec.loss[0]); last.append(rec.loss[-1])
+        return {"e_loss_0": float(torch.cat(first).mean()), "e_loss_T": float(torch.cat(last).mean())}
 
     def _theta_update(self, loss: Tensor) -> float:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.average_gradients is not None:
+            self.average_gradients(self.mapping)
         if self.config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.mapping.parameters(), self.config.grad_clip)
         self.optimizer.step()
@@ -141,18 +176,19 @@ class Trainer:
     # M-step: fit θ to the remembered iterates, z fixed
     def m_step(self) -> dict:
         cfg, losses = self.config, []
+        n = cfg.theta_batch // cfg.shards
         for _ in range(cfg.theta_steps):
-            batch = self.buffer.sample(cfg.theta_batch, self.generator)
-            x = self.mapping(batch["z"]).reshape(-1, *self.problem.x_shape)
-            losses.append(self._theta_update(self.problem.objective(x, self.targets[batch["y_index"]]).mean()))
+            parts = [self.buffers[k].sample(n, self.generators[k]) for k in self.owned]
+            z, y_index = torch.cat([p["z"] for p in parts]), torch.cat([p["y_index"] for p in parts])
+            x = self.mapping(z).reshape(-1, *self.problem.x_shape)
+            losses.append(self._theta_update(self.problem.objective(x, self.targets[y_index]).mean()))
         return {"m_loss": sum(losses) / len(losses), "m_loss_last": losses[-1]}
 
     # the "unrolled" ablation: back-propagate the trajectory loss through the T inner steps
     def unrolled_step(self) -> dict:
         cfg = self.config
-        idx = torch.randint(len(self.targets), (cfg.batch_size,), generator=self.generator)
-        y = self.targets[idx.to(self.device)]
-        z0 = starting_point(self.problem, cfg.batch_size, self.mapping, self.generator).to(self.device)
+        parts = [self._sample_targets(k) for k in self.owned]
+        y, z0 = torch.cat([p[1] for p in parts]), torch.cat([p[2] for p in parts])
         rec = invert(self.problem, y, self.mapping, cfg.inner_optimizer, cfg.inner_lr, cfg.inner_steps,
                      z0=z0, differentiable=True)
         loss = rec.loss.mean() if cfg.trajectory_loss == "all" else rec.loss[-1].mean()
@@ -216,8 +252,9 @@ class Trainer:
     def state_dict(self) -> dict:
         return {"config": asdict(self.config), "round": self.round, "seconds": self.seconds,
                 "history": self.history, "mapping": self.mapping.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "buffer": self.buffer.state_dict(),
-                "generator": self.generator.get_state()}
+                "optimizer": self.optimizer.state_dict(),
+                "buffers": {k: b.state_dict() for k, b in self.buffers.items()},
+                "generators": {k: g.get_state() for k, g in self.generators.items()}}
 
     def save_checkpoint(self, path) -> Path:
         return atomic_torch_save(path, self.state_dict())
@@ -231,6 +268,10 @@ class Trainer:
                              f"(checkpoint, now): {diff}. Delete it or restore the settings.")
         self.mapping.load_state_dict(state["mapping"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.buffer.load_state_dict(state["buffer"])
-        self.generator.set_state(state["generator"])
+        missing = [k for k in self.owned if k not in state["buffers"]]
+        if missing:
+            raise ValueError(f"checkpoint {path} holds shards {sorted(state['buffers'])}, not {missing}")
+        for k in self.owned:
+            self.buffers[k].load_state_dict(state["buffers"][k])
+            self.generators[k].set_state(state["generators"][k])
         self.round, self.seconds, self.history = state["round"], state["seconds"], state["history"]
