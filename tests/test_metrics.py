@@ -53,3 +53,20 @@ def test_split_summary_follows_the_contract():
     del m["splits"]["test_in"]["curves"]["landscape"]["10"]
     with pytest.raises(ValueError, match="lacks a finite value at step 10"):
         validate_metrics(m)
+
+
+def test_git_sha_is_dirty_for_code_changes_but_not_for_results(tmp_path):
+    import subprocess
+    from llcore.results import git_sha
+    run = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)
+    run("init", "-q")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "m.json").write_text("{}")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    run("add", "-A")
+    run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    assert not git_sha(tmp_path).endswith("+dirty")
+    (tmp_path / "results" / "m.json").write_text('{"a": 1}')
+    assert not git_sha(tmp_path).endswith("+dirty")
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_sha(tmp_path).endswith("+dirty") and len(git_sha(tmp_path)) == 40 + 6

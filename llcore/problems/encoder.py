@@ -52,7 +52,7 @@ def train_encoder(generator: nn.Module, images: Tensor, latent_dim: int, steps: 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     enc.eval()
     return {"state": {k: v.cpu() for k, v in enc.state_dict().items()}, "seconds": time.perf_counter() - start,
             "losses": losses, "config": {"channels": images.shape[1], "size": images.shape[2], "latent_dim": latent_dim}}

@@ -63,7 +63,7 @@ def train_pose_vae(poses: Tensor, latent: int = 32, steps: int = 3000, batch: in
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     return {"state": {k: v.detach().clone() for k, v in vae.state_dict().items()},
             "config": {"dim_x": poses.shape[1], "latent": latent}, "seconds": time.perf_counter() - start,
             "losses": losses}
