@@ -1,0 +1,138 @@
+"""The self-supervised signal of the attack-reversal defense (Mao et al., ICCV 2021), on a frozen classifier.
+
+    Augment        V random views of each image, differentiable in the image: a small random affine move
+                   (rotation, scale, shift) by grid sampling, plus Gaussian noise. Its own seeded generator.
+    SSLHead        an MLP on the classifier's frozen penultimate features → a unit-norm embedding.
+    multiview_nce  the SimCLR / InfoNCE loss with V views per image and temperature τ: each view's positives are
+                   the other views of its image, its negatives the views of other images (training) or a fixed
+                   bank of clean-image embeddings (reversal: keeps each image's loss independent of the batch).
+    SSLLoss        images (B, C, H, W) → per-image contrastive loss (B,), what the reversal vector minimises.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class Augment:
+    """views(x): (B, C, H, W) → (B·V, C, H, W), the V views of image b at rows b·V … b·V + V − 1."""
+
+    def __init__(self, views: int = 4, rotate_deg: float = 10.0, scale: tuple = (0.9, 1.1), shift: float = 0.1,
+                 noise: float = 0.05, seed: int = 0):
+        if views < 2:
+            raise ValueError(f"a contrastive loss needs at least 2 views, got {views}")
+        self.views, self.rotate, self.scale, self.shift, self.noise = views, math.radians(rotate_deg), scale, shift, noise
+        self.seed(seed)
+
+    def seed(self, seed: int) -> None:
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __call__(self, x: Tensor) -> Tensor:
+        n = x.shape[0] * self.views
+        u = lambda: torch.rand(n, generator=self.generator) * 2 - 1           # U(-1, 1), drawn on the CPU
+        lo, hi = self.scale
+        angle, s = u() * self.rotate, lo + (u() + 1) / 2 * (hi - lo)
+        tx, ty = u() * self.shift, u() * self.shift                           # in [-1, 1] image coordinates
+        cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
+        theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1).to(x)
+        xv = x.repeat_interleave(self.views, 0)
+        grid = F.affine_grid(theta, list(xv.shape), align_corners=False)
+        out = F.grid_sample(xv, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        if self.noise > 0:
+            out = out + self.noise * torch.randn(out.shape, generator=self.generator).to(x)
+        return out
+
+
+class SSLHead(nn.Module):
+    def __init__(self, feature_dim: int = 128, width: int = 256, out: int = 64):
+        super().__init__()
+        self.config = {"feature_dim": feature_dim, "width": width, "out": out}
+        self.net = nn.Sequential(nn.Linear(feature_dim, width), nn.ReLU(), nn.Linear(width, out))
+
+    def forward(self, features: Tensor) -> Tensor:
+        """(N, feature_dim) → (N, out), unit norm."""
+        return F.normalize(self.net(features), dim=1)
+
+
+def multiview_nce(e: Tensor, tau: float = 0.2, negatives: Tensor | None = None) -> Tensor:
+    """Per-image InfoNCE (B,) for embeddings e (B, V, D), unit norm.
+
+    For anchor view i of image b the candidates are all other views of b (positives) and the negatives: every
+    view of every other image in the batch when `negatives` is None, else the rows of `negatives` (N, D).
+    loss_b = mean over ordered pairs i ≠ j of −log softmax_candidates(⟨e_bi, e_bj⟩ / τ)."""
+    B, V, _ = e.shape
+    pos = torch.einsum("bid,bjd->bij", e, e) / tau                               # (B, V, V)
+    eye = torch.eye(V, dtype=torch.bool, device=e.device)
+    pos_off = pos.masked_fill(eye, float("-inf"))
+    if negatives is None:
+        flat = e.reshape(B * V, -1)
+        allsim = (flat @ flat.T / tau).reshape(B, V, B, V)
+        same = torch.eye(B, dtype=torch.bool, device=e.device)[:, None, :, None].expand(B, V, B, V)
+        neg = allsim.masked_fill(same, float("-inf")).reshape(B, V, B * V)
+    else:
+        neg = torch.einsum("bid,nd->bin", e, negatives) / tau                   # (B, V, N)
+    denom = torch.logsumexp(torch.cat([pos_off, neg], dim=2), dim=2)            # (B, V)
+    logp = pos - denom[:, :, None]                                               # (B, V, V)
+    return -(logp.masked_fill(eye, 0.0).sum((1, 2)) / (V * (V - 1)))
+
+
+class SSLLoss(nn.Module):
+    """images (B, C, H, W) → per-image contrastive loss (B,) of the frozen backbone's features through the head,
+    against a fixed bank of clean-image embeddings (set_bank)."""
+
+    def __init__(self, backbone: nn.Module, head: SSLHead, augment: Augment, tau: float = 0.2):
+        super().__init__()
+        self.backbone, self.head, self.augment, self.tau = backbone, head, augment, tau
+        self.requires_grad_(False)
+        self.register_buffer("bank", torch.zeros(0, head.config["out"]))
+
+    def embed(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) → (B, V, D) embeddings of V augmented views."""
+        return self.head(self.backbone.features(self.augment(x))).reshape(x.shape[0], self.augment.views, -1)
+
+    @torch.no_grad()
+    def set_bank(self, clean: Tensor) -> None:
+        """Negatives: one augmented view of each clean image (N, C, H, W)."""
+        self.bank = self.embed(clean)[:, 0].contiguous()
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.bank.shape[0] == 0:
+            raise RuntimeError("SSLLoss needs a bank of negatives: call set_bank(clean_images) first")
+        return multiview_nce(self.embed(x), self.tau, self.bank)
+
+
+def train_ssl_head(backbone: nn.Module, x: Tensor, steps: int = 1000, batch: int = 128, views: int = 4,
+                   tau: float = 0.2, lr: float = 1e-3, seed: int = 0, device="cpu", progress: bool = True) -> dict:
+    """SimCLR on frozen features: train an SSLHead on images x (N, C, H, W). Returns {"state", "config", "history",
+    "seconds"}; load with `load_ssl_head`."""
+    from tqdm.auto import tqdm
+
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    backbone = backbone.to(device).eval().requires_grad_(False)
+    head = SSLHead(backbone.feature_dim).to(device)
+    aug = Augment(views=views, seed=seed + 1)
+    opt = torch.optim.Adam(head.parameters(), lr=lr)
+    history, start = [], time.perf_counter()
+    for step in tqdm(range(steps), desc="train SSL head", disable=not progress):
+        xb = x[torch.randint(0, x.shape[0], (batch,), generator=g)].to(device)
+        with torch.no_grad():
+            feats = backbone.features(aug(xb))
+        loss = multiview_nce(head(feats).reshape(batch, views, -1), tau).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 50 == 0 or step == steps - 1:
+            history.append({"step": step, "loss": loss.item()})
+    return {"state": {k: v.detach().cpu() for k, v in head.state_dict().items()}, "config": head.config,
+            "history": history, "seconds": time.perf_counter() - start, "views": views, "tau": tau}
+
+
+def load_ssl_head(art: dict, device="cpu") -> SSLHead:
+    head = SSLHead(**art["config"])
+    head.load_state_dict(art["state"])
+    return head.to(device).eval().requires_grad_(False)
