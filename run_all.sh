@@ -14,7 +14,8 @@ Usage:
   ./run_all.sh [--profile smoke|default|paper] [--only NAME] [-p KEY VALUE]...
       Execute notebooks/NN_*.ipynb with papermill (python -m llcore.runner): executed copies go to
       runs/<profile>/, numbers, tables and figures to results/<profile>/, the index to results/README.md.
-      --profile   smoke (minutes, CI), default (CPU, the committed results; the default), paper (GPU)
+      --profile   smoke (minutes, CI), default (CPU, the committed results; the default), paper (GPU and
+                  real assets, all checked before any notebook runs: python -m llcore.assets lists them)
       --only      one notebook, by stem or prefix: 00 or 00_toy
       -p          override a parameter in every run, VALUE read as YAML: -p n_steps 50 -p seeds '[0, 1]'
   ./run_all.sh --test

@@ -1,18 +1,22 @@
-"""Data-parallel θ training with torch.distributed: `torchrun --nproc_per_node=N your_script.py`.
+"""Data-parallel θ training with torch.distributed: `torchrun --nproc_per_node=M your_script.py`.
 
-With TrainConfig(shards=N), process r owns shard r (trainer.py): it rolls out its share of the E-step
-targets into its own replay buffer and draws its share of every θ minibatch. After each backward the
-gradients are averaged over processes (all_reduce / N, the same averaging DistributedDataParallel does),
+TrainConfig(shards=N) splits the data into N shards (trainer.py), each with its own targets, random stream
+and replay buffer; N fixes the result, M ≤ N processes compute it. Process r owns the shards k with
+k mod M = r (round-robin; with M = N, shard r alone): it rolls out their share of the E-step targets into
+their buffers and draws their share of every θ minibatch. After each backward every process scales its
+gradient by its share of the shards, n_r / N, and the gradients are summed over processes (all_reduce),
 so all processes hold one θ, equal (up to summation order) to one process owning all N shards:
 
-    ∇θ = (1/N) Σ_r ∇θ mean_{(z,y) ∈ minibatch_r} L(F(θ(z)), y)
+    ∇θ = Σ_r (n_r / N) ∇θ mean_{(z,y) ∈ minibatch_r} L(F(θ(z)), y)      (= (1/M) Σ_r ... when n_r = N / M)
 
 Backend: gloo on CPU, nccl on CUDA. Checkpoints gather every shard's buffer and RNG to rank 0, which
-writes the file; each process resumes its own shard from it (with the same N).
+writes the file; the processes of the resumed run take their shards from it, so a checkpoint written by
+M processes resumes in any number of processes up to N (e.g. 2 → 1 → 2), or in one plain Trainer.
 """
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import torch
 import torch.distributed as dist
@@ -31,26 +35,35 @@ def init_process_group(backend: str | None = None) -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
-def average_gradients(module: torch.nn.Module) -> None:
-    world = dist.get_world_size()
+def shards_of(rank: int, world: int, shards: int) -> list[int]:
+    """The shards process `rank` of `world` owns: round-robin, k mod world = rank."""
+    return list(range(rank, shards, world))
+
+
+def average_gradients(module: torch.nn.Module, weight: float | None = None) -> None:
+    """Replace each gradient by Σ over processes of weight × gradient; weight defaults to 1 / world size."""
+    weight = 1.0 / dist.get_world_size() if weight is None else weight
     for p in module.parameters():
         if p.grad is not None:
+            p.grad.mul_(weight)
             dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
-            p.grad.div_(world)
 
 
 class DistributedTrainer(Trainer):
-    """A Trainer owning shard `rank` of `world` (= config.shards) processes."""
+    """A Trainer owning the shards shards_of(rank, world, config.shards); needs config.shards ≥ world."""
 
     def __init__(self, problem, mapping, train_targets, config, **kwargs):
         rank, world = dist.get_rank(), dist.get_world_size()
-        if config.shards != world:
-            raise ValueError(f"config.shards={config.shards} must equal the number of processes ({world})")
+        if config.shards < world:
+            raise ValueError(f"config.shards={config.shards} is less than the number of processes ({world}): "
+                             f"every process needs a shard. Use at most {config.shards} processes, or more shards "
+                             f"(shards fix the result, so pick the most processes you will ever use).")
         with torch.no_grad():                      # start from rank 0's θ whatever each process drew
             for p in mapping.parameters():
                 dist.broadcast(p, src=0)
-        super().__init__(problem, mapping, train_targets, config, owned_shards=[rank],
-                         average_gradients=average_gradients, **kwargs)
+        owned = shards_of(rank, world, config.shards)
+        super().__init__(problem, mapping, train_targets, config, owned_shards=owned,
+                         average_gradients=partial(average_gradients, weight=len(owned) / config.shards), **kwargs)
         self.rank = rank
 
     def probe(self) -> float:

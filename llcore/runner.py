@@ -9,12 +9,16 @@ Every `notebooks/NN_*.ipynb` (sorted by name, or the one picked with `--only`) i
 - `-p KEY VALUE` (repeatable) overrides on top of every run; VALUE is read as YAML (`3`, `0.1`, `[0, 1]`, `true`).
 - `profile` is injected into every notebook that declares it.
 
-All parameter names are checked against each notebook's `parameters` cell before anything runs. Executed copies go
-to `runs/<profile>/<stem>.ipynb` (or `<stem>__<run_name>.ipynb`), with `notebooks/` as working directory. A failing
-run is recorded and the next one starts; at the end a table of runs goes to the terminal and to
-`results/<profile>/run_times.md`, `results/README.md` is regenerated, and the exit status is 1 if any run failed.
+All parameter names are checked against each notebook's `parameters` cell before anything runs, and so is every
+real asset a run names (`llcore.assets`, e.g. the StyleGAN generator and SMPL files of the `paper` profile): if
+any is missing, one list says which run needs what, where, and how to get it. Asset paths may use $VARS
+($LLCORE_ASSETS defaults to <repo>/assets); relative ones are taken from the repository root and reach the notebook
+absolute. Executed copies go to `runs/<profile>/<stem>.ipynb` (or `<stem>__<run_name>.ipynb`), with `notebooks/`
+as working directory. A failing run is recorded and the next one starts; at the end a table of runs goes to the
+terminal and to `results/<profile>/run_times.md`, `results/README.md` is regenerated, and the exit status is 1 if
+any run failed.
 `--prepare-only` writes the parameter-injected notebooks without executing them (CI then runs them with nbval).
-Usage errors (unknown notebook or parameter, malformed YAML) exit with status 2.
+Usage errors (unknown notebook or parameter, malformed YAML) and missing assets exit with status 2.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import papermill
 import yaml
 from papermill.exceptions import PapermillExecutionError
 
+from llcore import assets
 from llcore.io import atomic_write_text
 from llcore.report import MISSING, markdown_table, write_results_index
 
@@ -331,6 +336,12 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     if not runs:
         print(f"error: no notebooks matching {NOTEBOOK_GLOB} in {notebooks_dir}", file=sys.stderr)
         return 2
+    lacking = assets.missing([(r.notebook.stem, r.label, r.parameters) for r in runs], repo_root)
+    if lacking:
+        print(f"error: {assets.report(lacking)}", file=sys.stderr)
+        return 2
+    for r in runs:
+        r.parameters = assets.resolve(r.notebook.stem, r.parameters, repo_root)
     if args.prepare_only:
         results = prepare_all(runs, runs_dir, notebooks_dir, repo_root)
         return 1 if any(r.status != "ok" for r in results) else 0

@@ -18,8 +18,9 @@ from the file bit-exactly; a non-finite loss restores the last good θ and stops
 
 Data parallelism: with `shards = N` the global E-step batch, buffer and θ minibatch are split into N
 shards, each with its own random stream and replay buffer; a θ update descends the mean loss over all
-shards' samples. One process can own all N shards, or each of N torch.distributed processes owns one
-(distributed.py), averaging gradients across processes: both compute the same θ.
+shards' samples. One process can own all N shards, or M ≤ N torch.distributed processes share them
+round-robin (distributed.py), combining gradients across processes: both compute the same θ, and a
+checkpoint (which holds every shard) resumes with any M.
 """
 from __future__ import annotations
 

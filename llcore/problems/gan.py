@@ -255,6 +255,11 @@ _EXPORT_HINT = ("Export a generator with: torch.jit.trace(G_wrapper, z_example).
                 "maps a latent (B, *latent_shape) to images (B, C, H, W); or pass 'package.module:factory'.")
 
 
+def is_factory_spec(spec: str) -> bool:
+    """Whether a custom-generator spec is "package.module:factory" rather than a path to a TorchScript file."""
+    return bool(_FACTORY.match(str(spec))) and not Path(str(spec)).exists()
+
+
 class CustomGenerator(nn.Module):
     """A user's generator behind a plain nn.Module (TorchScript modules reject requires_grad_, which Problem
     calls), with its output mapped to [0, 1]: (G(z) + 1) / 2 when output_range is "[-1,1]"."""
@@ -335,8 +340,7 @@ def load_custom_generator(spec: str, latent_shape: int | Sequence[int],
     if output_range not in ("[0,1]", "[-1,1]"):
         raise ValueError(f"output_range must be '[0,1]' or '[-1,1]', got {output_range!r}")
     spec = str(spec)
-    is_factory = bool(_FACTORY.match(spec)) and not Path(spec).exists()
-    net = _load_factory(spec) if is_factory else _load_torchscript(spec)
+    net = _load_factory(spec) if is_factory_spec(spec) else _load_torchscript(spec)
     for p in net.parameters():
         p.requires_grad_(False)
     G = CustomGenerator(net.cpu(), spec, latent_shape, output_range).eval()
