@@ -93,7 +93,7 @@ ASSETS = (
             "arrays: pip install chumpy)",
         accepts=("SMPL_NEUTRAL.pkl", "smpl/SMPL_NEUTRAL.pkl", ""),     # as body.resolve_model_file reads it
     ),
-    Asset(   # notebook 02 is not written yet: `param` must become the name its parameters cell declares
+    Asset(
         name="CIFAR-10, python version (cifar-10-batches-py)",
         notebook="02_adversarial_defense", param="cifar_dir", default="$LLCORE_ASSETS/cifar10",
         how="download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz and unpack it in {path} "
