@@ -2,6 +2,7 @@
 # Reproduce the experiments, or test them. Sets up .venv on first use (and again when pyproject.toml changes).
 #   ./run_all.sh [--profile smoke|default|paper] [--only NAME] [-p KEY VALUE]...   run the notebooks
 #   ./run_all.sh --test                                                            unit tests + smoke notebooks
+#   ./run_all.sh [--profile P] --bench                                             the speed/memory benchmark only
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -18,6 +19,9 @@ Usage:
                   real assets, all checked before any notebook runs: python -m llcore.assets lists them)
       --only      one notebook, by stem or prefix: 00 or 00_toy
       -p          override a parameter in every run, VALUE read as YAML: -p n_steps 50 -p seeds '[0, 1]'
+      A full run (no --only, no -p) ends with the benchmark (benchmarks/bench.py → results/<profile>/bench/).
+  ./run_all.sh [--profile P] --bench
+      The speed and memory benchmark alone (quick on smoke), after the notebooks whose metrics it reads.
   ./run_all.sh --test
       Unit tests, then the smoke-profile notebooks executed by pytest --nbval-lax.
   ./run_all.sh -h | --help
@@ -100,12 +104,21 @@ run_tests() {
   echo "all test tiers passed"
 }
 
+# The speed and memory benchmark (benchmarks/bench.py) → results/<profile>/bench/; quick on the smoke profile.
+run_bench() {
+  local quick=()
+  [[ $1 == smoke ]] && quick=(--quick)
+  echo "=== benchmark: benchmarks/bench.py --profile $1 ${quick[*]-}"
+  "$PY" benchmarks/bench.py --profile "$1" ${quick[@]+"${quick[@]}"}
+}
+
 main() {
-  local profile=default test=0 args=()
+  local profile=default test=0 bench=0 args=()
   while (($#)); do
     case $1 in
       -h | --help) usage; exit 0 ;;
       --test) test=1; shift ;;
+      --bench) bench=1; shift ;;
       --profile)
         (($# >= 2)) || die_usage "--profile needs a value: smoke, default or paper"
         profile=$2; shift 2 ;;
@@ -126,9 +139,19 @@ main() {
     [[ $profile == default && ${#args[@]} == 0 ]] || die_usage "--test takes no other options"
     ensure_env
     run_tests
+  elif ((bench)); then
+    [[ ${#args[@]} == 0 ]] || die_usage "--bench takes only --profile"
+    ensure_env
+    run_bench "$profile"
   else
     ensure_env
-    exec "$PY" -m llcore.runner --profile "$profile" ${args[@]+"${args[@]}"}
+    local status=0
+    "$PY" -m llcore.runner --profile "$profile" ${args[@]+"${args[@]}"} || status=$?
+    # a full reproduction (no --only, no -p) ends with the benchmark, which reads the metrics just written
+    if ((status == 0 && ${#args[@]} == 0)); then
+      run_bench "$profile" || status=1
+    fi
+    exit "$status"
   fi
 }
 

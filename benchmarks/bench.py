@@ -1,0 +1,303 @@
+"""The benchmark of issue 8: speed and memory of llcore on every experiment's forward model (a benchmark, not a test).
+
+    (a) overhead   llcore's invert() vs a bare torch.optim.Adam loop on the same objective, θ = none (X-space);
+                   (llcore s / bare s) − 1, median of interleaved repeats
+    (b) training   θ-training throughput vs batch size: E-step optimizer steps/s and M-step θ updates/s (MNIST GAN)
+    (c) per step   wall seconds per optimizer step, baseline (X) vs landscape (Z, a 1024×3 residual θ)
+    (d) amortization  from each experiment's committed results/<profile>/<exp>/metrics.json: θ training seconds,
+                   seconds saved per inverted target (baseline's time to its final level − landscape's time to that
+                   level), and how many inversions repay θ's training
+    (e) memory     peak memory of inversion (baseline, landscape) and θ training (coordinate descent vs unrolled),
+                   each in a fresh process: resident set growth on a CPU, torch's peak allocation on a GPU
+
+Writes results/<profile>/bench/metrics.json and bench.md. Ratios are measured within one run (the machine is shared).
+
+    .venv/bin/python benchmarks/bench.py [--profile default] [--device auto] [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import multiprocessing as mp
+import resource
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+import llcore
+from llcore import ResidualMLP, TrainConfig, Trainer, invert
+from llcore.io import atomic_write_json, atomic_write_text
+from llcore.paths import repo_root
+from llcore.results import now, provenance
+from llcore.runtime import pick_device
+
+# forward models, one per experiment: (name, problem, targets), built on `device`
+
+
+def toy(device, batch):
+    from llcore.problems.toy import toy_problem, toy_targets
+    p = toy_problem()
+    _, y = toy_targets(p, batch, seed=0)
+    p.forward.to(device)
+    return p, y.to(device)
+
+
+def mnist_gan(device, batch):
+    from llcore.problems.gan import MnistGenerator, gan_problem
+    torch.manual_seed(0)
+    g = MnistGenerator(nz=64).to(device)                 # untrained weights: the cost is the same
+    p = gan_problem(g, 64, init="normal")
+    with torch.no_grad():
+        y = g(torch.randn(batch, 64, device=device))
+    return p, y
+
+
+def face_gan(device, batch):
+    from llcore.problems.gan import gan_problem, load_face_generator
+    g = load_face_generator().to(device)
+    p = gan_problem(g, 100, init="normal")
+    with torch.no_grad():
+        y = g(torch.randn(batch, 100, generator=torch.Generator().manual_seed(0)).to(device))
+    return p, y
+
+
+def pose(device, batch):
+    from llcore.problems import body, poses
+    from llcore.problems.pose import PerspectiveCamera, make_targets, pose_problem
+    smpl, _ = body.load_body(None)
+    cam = PerspectiveCamera()
+    mu = poses.mean_pose(poses.sample_poses(256, poses.SPLITS["train"], seed=1))
+    p = pose_problem(smpl, cam, init_pose=mu, prior_mean=mu)
+    y, _ = make_targets(poses.sample_poses(batch, poses.SPLITS["test_in"], seed=2), smpl, cam, noise=1.0, seed=2)
+    p.forward.to(device)
+    return p, y.to(device)
+
+
+def reversal(device, batch):
+    from llcore.problems.classifiers import SmallCNN
+    from llcore.problems.data import mnist_split
+    from llcore.problems.defense import reversal_problem
+    from llcore.problems.ssl import Augment, SSLHead, SSLLoss
+    torch.manual_seed(0)
+    loss = SSLLoss(SmallCNN().eval(), SSLHead(), Augment(views=4, seed=0)).to(device)
+    x, _ = mnist_split()["train"]
+    loss.set_bank(x[:256].to(device))
+    return reversal_problem(loss, 0.3, (1, 28, 28)), x[256:256 + batch].to(device)
+
+
+MODELS = {"toy": (toy, 256), "gan_inversion": (mnist_gan, 64), "gan_inversion_faces": (face_gan, 64),
+          "human_pose": (pose, 64), "adversarial_defense": (reversal, 64)}
+OPTIMIZER = {"adversarial_defense": ("sign", 0.1)}       # the reversal's PGD step; Adam elsewhere
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, device) -> float:
+    sync(device)
+    t = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - t
+
+
+def bare_loop(problem, y, x0, lr, steps, optimizer):
+    """What a user writes by hand: torch.optim.Adam (or a sign step) on x, keeping each step's per-target loss."""
+    x = x0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=lr) if optimizer == "adam" else None
+    losses = []
+    for _ in range(steps + 1):
+        loss = problem.objective(x, y)
+        losses.append(loss.detach())
+        if len(losses) > steps:
+            break
+        if opt is not None:
+            opt.zero_grad(set_to_none=True)
+            loss.sum().backward()
+            opt.step()
+        else:
+            (g,) = torch.autograd.grad(loss.sum(), x)
+            with torch.no_grad():
+                x.sub_(lr * g.sign())
+                if problem.project is not None:
+                    x.copy_(problem.project(x))
+    return losses
+
+
+def theta_for(problem, device, width=1024, depth=3):
+    torch.manual_seed(0)
+    bound = 0.3 if problem.name == "attack reversal" else None
+    return ResidualMLP(problem.dim_x, dim_z=min(problem.dim_x, 128) if bound else None, width=width, depth=depth,
+                       bound=bound).to(device).eval()
+
+
+def bench_steps(name, device, steps, repeats) -> dict:
+    """(a) and (c) for one forward model."""
+    build, batch = MODELS[name]
+    problem, y = build(device, batch)
+    optimizer, lr = OPTIMIZER.get(name, ("adam", 0.01))
+    x0 = problem.initial_x(y.shape[0], torch.Generator().manual_seed(0)).to(device)
+    theta = theta_for(problem, device)
+    runs = {"bare": lambda: bare_loop(problem, y, x0, lr, steps, optimizer),
+            "llcore": lambda: invert(problem, y, None, optimizer, lr, steps, x0=x0),
+            "llcore_landscape": lambda: invert(problem, y, theta, optimizer, lr, steps, x0=x0)}
+    for fn in runs.values():
+        fn()                                                        # warm-up
+    times = {k: [] for k in runs}
+    for _ in range(repeats):
+        for k, fn in runs.items():
+            times[k].append(timed(fn, device))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"forward_model": name, "batch": batch, "steps": steps, "optimizer": optimizer,
+            "bare_s": med["bare"], "llcore_s": med["llcore"], "overhead": med["llcore"] / med["bare"] - 1,
+            "baseline_s_per_step": med["llcore"] / steps, "landscape_s_per_step": med["llcore_landscape"] / steps,
+            "landscape_step_cost": med["llcore_landscape"] / med["llcore"]}
+
+
+def bench_training(device, batches, rounds) -> list:
+    """(b): E-step optimizer steps/s and M-step θ updates/s on the MNIST GAN, per batch size."""
+    rows = []
+    for b in batches:
+        problem, y = mnist_gan(device, max(b, 256))
+        trainer = Trainer(problem, theta_for(problem, device).train(), y,
+                          TrainConfig(rounds=rounds, batch_size=b, theta_batch=b, inner_steps=20, theta_steps=20, seed=0))
+        trainer.e_step(); trainer.m_step()                          # warm-up
+        e = statistics.median(timed(trainer.e_step, device) for _ in range(rounds))
+        m = statistics.median(timed(trainer.m_step, device) for _ in range(rounds))
+        rows.append({"batch": b, "e_step_steps_per_s": 20 / e, "m_step_updates_per_s": 20 / m,
+                     "e_step_targets_steps_per_s": 20 * b / e, "round_s": e + m})
+    return rows
+
+
+def _peak_child(case, device_name, queue):
+    device = torch.device(device_name)
+    problem, y = mnist_gan(device, 64)
+    theta = theta_for(problem, device).train()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    if case == "idle":
+        pass
+    elif case == "inversion_baseline":
+        invert(problem, y, None, "adam", 0.01, 50)
+    elif case == "inversion_landscape":
+        invert(problem, y, theta, "adam", 0.01, 50)
+    else:
+        mode = "unrolled" if case == "training_unrolled" else "coordinate"
+        Trainer(problem, theta, y, TrainConfig(rounds=3, batch_size=64, theta_batch=64, inner_steps=20,
+                                               theta_steps=20, mode=mode, seed=0)).train(progress=False, resume=False)
+    if device.type == "cuda":
+        queue.put(torch.cuda.max_memory_allocated(device) / 2**20)
+    else:
+        queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)   # peak RSS, KiB → MiB
+
+
+def bench_memory(device) -> list:
+    """(e), each case in a fresh process (peak RSS only grows within a process); on a CPU the case "idle" (imports,
+    F, θ and targets built, nothing run) is the floor the others are compared with."""
+    ctx, rows = mp.get_context("spawn"), []
+    for case in ("idle", "inversion_baseline", "inversion_landscape", "training_coordinate", "training_unrolled"):
+        q = ctx.Queue()
+        p = ctx.Process(target=_peak_child, args=(case, str(device), q))
+        p.start(); p.join()
+        rows.append({"case": case, "model": "MNIST GAN, batch 64, T 20, θ 1024×3",
+                     "peak_mib": q.get() if p.exitcode == 0 else float("nan"),
+                     "measure": "torch max_memory_allocated" if device.type == "cuda" else "peak RSS of the process"})
+    for r in rows:
+        r["above_idle_mib"] = r["peak_mib"] - rows[0]["peak_mib"]
+    return rows
+
+
+def _n_test(stem: str) -> int:
+    """n_test of a notebook's default run (its parameters cell, then notebooks/params/default/<stem>.yaml)."""
+    import papermill, yaml
+    nb = repo_root() / "notebooks" / f"{stem}.ipynb"
+    n = papermill.inspect_notebook(str(nb))["n_test"]["default"]
+    params = repo_root() / "notebooks" / "params" / "default" / f"{stem}.yaml"
+    if params.exists():
+        d = yaml.safe_load(params.read_text()) or {}
+        for run in d.get("runs", [d]):
+            n = run.get("n_test", n)
+    return int(ast.literal_eval(str(n)))
+
+
+def break_even(train_s: float, baseline_s_per_step: float, budget: int, speedup_seconds: float, n: int):
+    """(seconds saved per target, inversions until θ's training is repaid or None if never).
+    The baseline needs budget · s/step seconds for a batch of n targets to reach its final level; landscape reaches
+    that level speedup_seconds times sooner."""
+    if not speedup_seconds > 0:
+        return float("-inf"), None
+    saved = baseline_s_per_step * budget * (1 - 1 / speedup_seconds) / n
+    return saved, (train_s / saved if saved > 0 else None)
+
+
+def amortization(profile) -> list:
+    """(d) from the committed metrics: seconds saved per inverted target and the break-even count."""
+    rows = []
+    for exp, stem, split in (("toy", "00_toy", "test_in"), ("gan_inversion", "01_gan_inversion", "test_in"),
+                             ("human_pose", "03_human_pose", "test_in_objective")):
+        path = repo_root() / "results" / profile / exp / "metrics.json"
+        if not path.exists():
+            continue
+        m = json.loads(path.read_text())
+        s, train = m["splits"][split], float(m["theta"]["train_seconds_mean"])
+        n = _n_test(stem)
+        saved, even = break_even(train, s["seconds_per_step"]["baseline"], s["budget_steps"], s["speedup_seconds"], n)
+        rows.append({"experiment": exp, "split": split, "theta_train_s": train, "targets_per_batch": n,
+                     "speedup_seconds": s["speedup_seconds"], "saved_s_per_target": saved,
+                     "break_even_inversions": even,
+                     "source": str(path.relative_to(repo_root()))})
+    return rows
+
+
+def table(rows, cols, fmt=".3g") -> str:
+    f = lambda v: "never" if v is None else (format(v, fmt) if isinstance(v, float) else str(v))
+    return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)] +
+                     ["| " + " | ".join(f(r[c]) for c in cols) + " |" for r in rows])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default="default")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--quick", action="store_true", help="few steps and repeats (a check that it runs)")
+    ap.add_argument("--out", help="folder (default results/<profile>/bench)")
+    args = ap.parse_args()
+    device = pick_device(args.device)
+    started, t0 = now(), time.perf_counter()
+    steps, repeats = (5, 1) if args.quick else (30, 5)
+    per_model = []
+    for name in MODELS:
+        per_model.append(bench_steps(name, device, steps, repeats))
+        r = per_model[-1]
+        print(f"{name}: overhead {r['overhead']:+.1%}, landscape step {r['landscape_step_cost']:.2f}x a baseline step")
+    training = bench_training(device, [16, 64] if args.quick else [16, 64, 256], 1 if args.quick else 3)
+    memory = bench_memory(device)
+    amort = amortization(args.profile)
+    result = {"overhead_max": max(r["overhead"] for r in per_model), "overhead_limit": 0.10,
+              "per_model": per_model, "training_throughput": training, "amortization": amort, "memory": memory,
+              "quick": args.quick, "provenance": provenance([0], started, time.perf_counter() - t0, device)}
+    out = Path(args.out) if args.out else repo_root() / "results" / args.profile / "bench"
+    atomic_write_json(out / "metrics.json", result)
+    md = [f"# Benchmark: llcore {llcore.__version__}, {result['provenance']['device']}, {started}"
+          + (" (QUICK: not numbers to quote)" if args.quick else ""),
+          f"\n## (a, c) Inversion loop per forward model: {steps} steps, median of {repeats} interleaved repeats\n",
+          table(per_model, ["forward_model", "batch", "optimizer", "bare_s", "llcore_s", "overhead",
+                            "baseline_s_per_step", "landscape_s_per_step", "landscape_step_cost"]),
+          "\n## (b) θ-training throughput, MNIST GAN, T = K = 20, θ 1024×3\n",
+          table(training, ["batch", "e_step_steps_per_s", "m_step_updates_per_s", "e_step_targets_steps_per_s", "round_s"]),
+          "\n## (d) Amortization, from the committed metrics (test_in; pose: its objective)\n",
+          table(amort, ["experiment", "theta_train_s", "targets_per_batch", "speedup_seconds", "saved_s_per_target",
+                        "break_even_inversions", "source"]),
+          "\n## (e) Peak memory, each case in a fresh process\n",
+          table(memory, ["case", "model", "peak_mib", "above_idle_mib", "measure"])]
+    atomic_write_text(out / "bench.md", "\n".join(md) + "\n")
+    print(f"wrote {out / 'metrics.json'}; worst overhead {result['overhead_max']:+.1%}")
+
+
+if __name__ == "__main__":
+    main()
