@@ -7,6 +7,7 @@ Public API:
     ReplayBuffer                 experience replay of (z_t, y)                               (buffer.py)
     Trainer, TrainConfig         coordinate descent on θ                                     (trainer.py)
     metrics, sweep               speed-ups of ../shared/RESULTS.md, learning-rate sweeps
+    landscape                    loss slices around a solution and smoothness measures, in X or Z  (landscape.py)
 """
 __version__ = "0.1.0"
 
