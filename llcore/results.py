@@ -3,6 +3,8 @@
 For one split, from per-seed mean curves c_s(t) (t = 0..budget) of each method:
     curves[m][t] = mean_s c_s(t),  spread[m][t] = std_s c_s(t)
 and the speed-ups of metrics.py on the mean curves (speedup_seconds on mean cumulative seconds).
+An ablation variant (variant_summary) is the same comparison against one shared baseline, plus the spread over
+seeds of its final metric and of its speed-ups computed seed by seed.
 """
 from __future__ import annotations
 
@@ -90,6 +92,33 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
         "speedup_seconds": speedup_seconds(b, l, bs, ls, budget, higher_is_better),
         "speedup_at": sa, "speedup_at_capped": capped,
         "seconds_per_step": {m: float(mean_and_spread(s)[0][-1] / max(budget, 1)) for m, s in seconds.items()},
+    }
+
+
+def variant_summary(baseline: dict, variant: dict, metric: str, budget: int, higher_is_better: bool = False) -> dict:
+    """One ablation variant's entry of `variants` (../shared/RESULTS.md) against a baseline.
+    baseline, variant: {"curves": [per-seed array (budget+1,)], "seconds": [same]}, seed i of one paired with seed i
+    of the other (same test targets). Speed-ups come from the mean curves (split_summary); `*_spread` is the standard
+    deviation over seeds of the same number computed seed by seed; `final` is the mean metric at the budget."""
+    if len(baseline["curves"]) != len(variant["curves"]):
+        raise ValueError(f"baseline has {len(baseline['curves'])} seeds, the variant {len(variant['curves'])}")
+    pair = lambda b, v: split_summary({"baseline": b["curves"], "landscape": v["curves"]},             # noqa: E731
+                                      {"baseline": b["seconds"], "landscape": v["seconds"]}, metric, budget,
+                                      higher_is_better)
+    mean = pair(baseline, variant)
+    per_seed = [pair({"curves": [bc], "seconds": [bs]}, {"curves": [vc], "seconds": [vs]})
+                for bc, bs, vc, vs in zip(baseline["curves"], baseline["seconds"], variant["curves"], variant["seconds"])]
+    finals = [float(np.asarray(c)[budget]) for c in variant["curves"]]
+    return {
+        "speedup_steps": mean["speedup_steps"],
+        "speedup_steps_spread": float(np.std([q["speedup_steps"] for q in per_seed])),
+        "final": float(np.mean(finals)), "final_spread": float(np.std(finals)),
+        "speedup_seconds": mean["speedup_seconds"],
+        "speedup_at": mean["speedup_at"], "speedup_at_capped": mean["speedup_at_capped"],
+        "speedup_at_spread": {n: float(np.std([q["speedup_at"][n] for q in per_seed])) for n in mean["speedup_at"]},
+        "speedup_steps_reached": mean["speedup_steps_reached"],
+        "final_per_seed": finals, "speedup_steps_per_seed": [q["speedup_steps"] for q in per_seed],
+        "curve": mean["curves"]["landscape"], "spread": mean["spread"]["landscape"],
     }
 
 

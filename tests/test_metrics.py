@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from llcore.metrics import reach, speedup_at, speedup_seconds, speedup_steps
-from llcore.results import split_summary, validate_metrics
+from llcore.results import split_summary, validate_metrics, variant_summary
 
 # baseline halves the loss every 2 steps, landscape every step: landscape is twice as fast
 B = 0.5 ** (np.arange(201) / 2)
@@ -53,6 +53,19 @@ def test_split_summary_follows_the_contract():
     del m["splits"]["test_in"]["curves"]["landscape"]["10"]
     with pytest.raises(ValueError, match="lacks a finite value at step 10"):
         validate_metrics(m)
+
+
+def test_variant_summary_pairs_seeds_and_reports_spreads():
+    secs = [np.arange(201) * 0.01] * 2
+    base = {"curves": [B, B], "seconds": secs}
+    v = variant_summary(base, {"curves": [L, 0.5 ** (np.arange(201) / 2)], "seconds": secs}, "mse", 200)
+    # seed 0 twice as fast, seed 1 as fast as the baseline
+    assert v["speedup_steps_per_seed"] == [pytest.approx(2.0), pytest.approx(1.0)]
+    assert v["speedup_steps_spread"] == pytest.approx(0.5)
+    assert v["final"] == pytest.approx((L[200] + B[200]) / 2) and v["final_spread"] == pytest.approx(abs(B[200] - L[200]) / 2)
+    assert v["speedup_at_spread"]["10"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="seeds"):
+        variant_summary(base, {"curves": [L], "seconds": secs[:1]}, "mse", 200)
 
 
 def test_git_sha_is_dirty_for_code_changes_but_not_for_results(tmp_path):
