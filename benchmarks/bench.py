@@ -1,7 +1,7 @@
 """The benchmark of issue 8: speed and memory of llcore on every experiment's forward model (a benchmark, not a test).
 
-    (a) overhead   llcore's invert() vs a bare torch.optim.Adam loop on the same objective, θ = none (X-space);
-                   (llcore s / bare s) − 1, median of interleaved repeats
+    (a) overhead   llcore's invert() vs a bare torch.optim.Adam loop on the same objective that keeps the same
+                   per-step loss and metric, θ = none (X-space); (llcore s / bare s) − 1, median of interleaved repeats
     (b) training   θ-training throughput vs batch size: E-step optimizer steps/s and M-step θ updates/s (MNIST GAN)
     (c) per step   wall seconds per optimizer step, baseline (X) vs landscape (Z, a 1024×3 residual θ)
     (d) amortization  from each experiment's committed results/<profile>/<exp>/metrics.json: θ training seconds,
@@ -107,13 +107,14 @@ def timed(fn, device) -> float:
 
 
 def bare_loop(problem, y, x0, lr, steps, optimizer):
-    """What a user writes by hand: torch.optim.Adam (or a sign step) on x, keeping each step's per-target loss."""
+    """What a user writes by hand: torch.optim.Adam (or a sign step) on x, keeping each step's per-target loss and,
+    where the problem reports one, its quality metric (the same bookkeeping as llcore's Record)."""
     x = x0.clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr) if optimizer == "adam" else None
     losses = []
     for _ in range(steps + 1):
-        loss = problem.objective(x, y)
-        losses.append(loss.detach())
+        loss, metric = problem.objective_and_metric(x, y)
+        losses.append((loss.detach(), metric))
         if len(losses) > steps:
             break
         if opt is not None:
