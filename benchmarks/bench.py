@@ -20,7 +20,6 @@ import argparse
 import ast
 import json
 import multiprocessing as mp
-import resource
 import statistics
 import time
 from pathlib import Path
@@ -176,40 +175,33 @@ def bench_training(device, batches, rounds) -> list:
 
 
 def _peak_child(case, device_name, queue):
+    from llcore.memory import measure_peak
     device = torch.device(device_name)
     problem, y = mnist_gan(device, 64)
     theta = theta_for(problem, device).train()
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    if case == "idle":
-        pass
-    elif case == "inversion_baseline":
-        invert(problem, y, None, "adam", 0.01, 50)
+    if case == "inversion_baseline":
+        work = lambda: invert(problem, y, None, "adam", 0.01, 50)
     elif case == "inversion_landscape":
-        invert(problem, y, theta, "adam", 0.01, 50)
+        work = lambda: invert(problem, y, theta, "adam", 0.01, 50)
     else:
         mode = "unrolled" if case == "training_unrolled" else "coordinate"
-        Trainer(problem, theta, y, TrainConfig(rounds=3, batch_size=64, theta_batch=64, inner_steps=20,
-                                               theta_steps=20, mode=mode, seed=0)).train(progress=False, resume=False)
-    if device.type == "cuda":
-        queue.put(torch.cuda.max_memory_allocated(device) / 2**20)
-    else:
-        queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)   # peak RSS, KiB → MiB
+        trainer = Trainer(problem, theta, y, TrainConfig(rounds=3, batch_size=64, theta_batch=64, inner_steps=20,
+                                                         theta_steps=20, mode=mode, seed=0))
+        work = lambda: trainer.train(progress=False, resume=False)
+    queue.put(measure_peak(work, device))
 
 
 def bench_memory(device) -> list:
-    """(e), each case in a fresh process (peak RSS only grows within a process); on a CPU the case "idle" (imports,
-    F, θ and targets built, nothing run) is the floor the others are compared with."""
+    """(e), each case in a fresh process after its set-up (F, θ, targets): the growth of memory during the work
+    (llcore.memory.measure_peak: CUDA allocator peak, or the resident set's high-water mark reset just before)."""
     ctx, rows = mp.get_context("spawn"), []
-    for case in ("idle", "inversion_baseline", "inversion_landscape", "training_coordinate", "training_unrolled"):
+    for case in ("inversion_baseline", "inversion_landscape", "training_coordinate", "training_unrolled"):
         q = ctx.Queue()
         p = ctx.Process(target=_peak_child, args=(case, str(device), q))
         p.start(); p.join()
-        rows.append({"case": case, "model": "MNIST GAN, batch 64, T 20, θ 1024×3",
-                     "peak_mib": q.get() if p.exitcode == 0 else float("nan"),
-                     "measure": "torch max_memory_allocated" if device.type == "cuda" else "peak RSS of the process"})
-    for r in rows:
-        r["above_idle_mib"] = r["peak_mib"] - rows[0]["peak_mib"]
+        r = q.get() if p.exitcode == 0 else {"peak_mib": float("nan"), "method": f"child failed ({p.exitcode})"}
+        rows.append({"case": case, "model": "MNIST GAN, batch 64, 50 steps / 3 rounds of T 20, θ 1024×3",
+                     "peak_mib": r["peak_mib"], "measure": r["method"]})
     return rows
 
 
@@ -295,7 +287,7 @@ def main():
           table(amort, ["experiment", "theta_train_s", "targets_per_batch", "speedup_seconds", "saved_s_per_target",
                         "break_even_inversions", "source"]),
           "\n## (e) Peak memory, each case in a fresh process\n",
-          table(memory, ["case", "model", "peak_mib", "above_idle_mib", "measure"])]
+          table(memory, ["case", "model", "peak_mib", "measure"])]
     atomic_write_text(out / "bench.md", "\n".join(md) + "\n")
     print(f"wrote {out / 'metrics.json'}; worst overhead {result['overhead_max']:+.1%}")
 
