@@ -12,6 +12,7 @@ from llcore import assets, runner
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_FILES = {  # what the paper profile reads, relative to $LLCORE_ASSETS
     "01_gan_inversion": "stylegan/generator.pt",
+    "02_adversarial_defense": "cifar10/cifar-10-batches-py/test_batch",
     "03_human_pose": "smpl/SMPL_NEUTRAL.pkl",
 }
 
@@ -32,7 +33,7 @@ def injected_parameters(path: Path) -> str:
 def test_paper_profile_without_assets_lists_each_missing_file_and_runs_nothing(repo, capsys):
     assert runner.main(["--profile", "paper"], repo_root=repo) == 2
     err = capsys.readouterr().err
-    assert "2 asset(s) that the planned runs need are missing; no notebook was run." in err
+    assert f"{len(PAPER_FILES)} asset(s) that the planned runs need are missing; no notebook was run." in err
     for stem, file in PAPER_FILES.items():
         assert f"needed by {stem}" in err and str(repo / "assets" / file) in err
     assert "https://smpl.is.tue.mpg.de" in err and "torch.jit.trace" in err
@@ -50,6 +51,7 @@ def test_paper_profile_passes_when_the_files_exist_and_notebooks_get_absolute_pa
     assert f'custom_generator = "{store / "stylegan" / "generator.pt"}"' in \
         injected_parameters(out / "01_gan_inversion__stylegan.ipynb")
     assert f'smpl_model_dir = "{store / "smpl"}"' in injected_parameters(out / "03_human_pose.ipynb")
+    assert f'cifar_dir = "{store / "cifar10"}"' in injected_parameters(out / "02_adversarial_defense.ipynb")
 
 
 def test_a_named_path_is_checked_in_any_profile_and_relative_paths_start_at_the_repo(repo, capsys):
