@@ -51,6 +51,7 @@ RESUME_SCRIPT = textwrap.dedent("""
     from llcore import ResidualMLP, TrainConfig, Trainer
     from llcore.problems.toy import toy_problem, toy_targets
     rounds, ckpt, out, init_seed = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+    torch.set_num_threads(1)   # bit-exact across processes even on a loaded machine (MKL may drop threads there)
     p = toy_problem()
     _, y = toy_targets(p, 256, seed=1)
     torch.manual_seed(init_seed)
