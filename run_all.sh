@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduce the experiments, or test them. Sets up .venv on first use (and again when pyproject.toml changes).
-#   ./run_all.sh [--profile smoke|default|paper] [--only NAME] [-p KEY VALUE]...   run the notebooks
+#   ./run_all.sh [--profile smoke|default|paper] [--only NAME] [--run RUN] [-p KEY VALUE]...   run the notebooks
 #   ./run_all.sh --test                                                            unit tests + smoke notebooks
 #   ./run_all.sh [--profile P] --bench                                             the speed/memory benchmark only
 set -euo pipefail
@@ -12,12 +12,13 @@ PY=$VENV/bin/python
 usage() {
   cat <<'USAGE'
 Usage:
-  ./run_all.sh [--profile smoke|default|paper] [--only NAME] [-p KEY VALUE]...
+  ./run_all.sh [--profile smoke|default|paper] [--only NAME] [--run RUN_NAME] [-p KEY VALUE]...
       Execute notebooks/NN_*.ipynb with papermill (python -m llcore.runner): executed copies go to
       runs/<profile>/, numbers, tables and figures to results/<profile>/, the index to results/README.md.
       --profile   smoke (minutes, CI), default (CPU, the committed results; the default), paper (GPU and
                   real assets, all checked before any notebook runs: python -m llcore.assets lists them)
       --only      one notebook, by stem or prefix: 00 or 00_toy
+      --run       only the runs of that name in the profile's params file: --only 01 --run faces
       -p          override a parameter in every run, VALUE read as YAML: -p n_steps 50 -p seeds '[0, 1]'
       A full run (no --only, no -p) ends with the benchmark (benchmarks/bench.py → results/<profile>/bench/).
   ./run_all.sh [--profile P] --bench
@@ -125,6 +126,9 @@ main() {
       --only)
         (($# >= 2)) || die_usage "--only needs a notebook name, e.g. 00 or 00_toy"
         args+=(--only "$2"); shift 2 ;;
+      --run)
+        (($# >= 2)) || die_usage "--run needs a run name, e.g. faces"
+        args+=(--run "$2"); shift 2 ;;
       -p)
         (($# >= 3)) || die_usage "-p needs a KEY and a VALUE, e.g. -p n_steps 50"
         args+=(-p "$2" "$3"); shift 3 ;;

@@ -10,9 +10,10 @@
     (e) memory     peak memory of inversion (baseline, landscape) and θ training (coordinate descent vs unrolled),
                    each in a fresh process: resident set growth on a CPU, torch's peak allocation on a GPU
 
-Writes results/<profile>/bench/metrics.json and bench.md. Ratios are measured within one run (the machine is shared).
+Writes results/<profile>/bench/metrics.json and bench.md (or under --out DIR). Ratios are measured within one run
+(the machine is shared). benchmarks/device_check.py runs it with --quick --device cuda --out runs/device_check/bench.
 
-    .venv/bin/python benchmarks/bench.py [--profile default] [--device auto] [--quick]
+    .venv/bin/python benchmarks/bench.py [--profile default] [--device auto] [--quick] [--out DIR]
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Device check: does this checkout run on this GPU? A few minutes, before any paper-scale run.
 
 Steps: every smoke-profile notebook run with `device: cuda` (as `./run_all.sh --profile smoke -p device cuda`
-would run them), then benchmarks/overhead.py on CUDA at its usual sizes (100 steps, 3 repeats). Each step is
+would run them), then benchmarks/bench.py on CUDA at its quick size (--quick: 5 steps, 1 repeat). Each step is
 recorded as ok or FAILED with its seconds in results/device_check.md and results/device_check.json, with the GPU
 name, torch, CUDA and cuDNN versions, the date and the git commit. Executed notebooks go to runs/device_check/,
 the benchmark's own files to runs/device_check/bench/ (both git-ignored).
@@ -65,21 +65,24 @@ def smoke_notebooks() -> list[dict]:
     return steps
 
 
-def overhead_benchmark() -> dict:
-    """benchmarks/overhead.py on cuda; ok when it exits 0, with the measured overhead as detail."""
+BENCH = "benchmarks/bench.py --quick --device cuda"
+
+
+def benchmark() -> dict:
+    """benchmarks/bench.py --quick on cuda, files in runs/device_check/bench; ok when it exits 0, with each forward
+    model's llcore overhead (a check that it runs: quick numbers are not ones to quote) as detail."""
     out = SCRATCH / "bench"
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "overhead.py"), "--device", "cuda", "--steps", "100",
-           "--repeats", "3", "--out", str(out)]
-    print("overhead benchmark on cuda ...", flush=True)
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick", "--device", "cuda", "--out", str(out)]
+    print("benchmark on cuda (quick) ...", flush=True)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]   # the exception
-        return step("benchmarks/overhead.py --device cuda", "FAILED", seconds, runner.short(last, 200))
-    rows = json.loads((out / "overhead.json").read_text())["rows"]
+        return step(BENCH, "FAILED", seconds, runner.short(last, 200))
+    rows = json.loads((out / "metrics.json").read_text())["per_model"]
     detail = "; ".join(f"{r['forward_model']}: overhead {r['overhead']:+.1%}" for r in rows)
-    return step("benchmarks/overhead.py --device cuda", "ok", seconds, detail)
+    return step(BENCH, "ok", seconds, detail)
 
 
 # the record
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # kernels
     env, start = environment(), time.perf_counter()
     print(f"device check on {env['gpu']}, torch {env['torch']}, CUDA {env['cuda']}, git {env['git_sha']}", flush=True)
-    steps = smoke_notebooks() + [overhead_benchmark()]
+    steps = smoke_notebooks() + [benchmark()]
     total = time.perf_counter() - start
     out = Path(args.out)
     atomic_write_json(out.with_suffix(".json"), {**env, "total_seconds": round(total, 1), "steps": steps})

@@ -104,8 +104,8 @@ ASSETS = (
         name="LPIPS AlexNet trunk (alexnet-owt-7be5be79.pth)",
         notebook="", param="", default="$TORCH_HOME/hub/checkpoints/alexnet-owt-7be5be79.pth",
         how="download https://download.pytorch.org/models/alexnet-owt-7be5be79.pth to {path}; read by "
-            "llcore.problems.perceptual.lpips_distance (01's loss is pixel MSE, optionally plus the EffNet-Lite0 "
-            "distance, so no run needs it yet)",
+            "llcore.problems.perceptual.lpips_distance. Optional: 01 reports LPIPS for colour generators when "
+            "this file is there (parameter perceptual: auto), else the EffNet-Lite0 feature distance under its own name",
     ),
 )
 

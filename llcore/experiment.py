@@ -84,6 +84,26 @@ def choose_start(problem: Problem, y_val: Tensor, candidates: dict, lr_grid: Seq
     return best[2], best[1], pd.concat(tables, ignore_index=True)
 
 
+def fixed_start(problem: Problem, y: Tensor, steps: int = 200, lr: float = 0.1, seed: int = 0) -> Tensor:
+    """The single x that fits the targets y (N, *y_shape) best on average, shape x_shape:
+
+        c* = argmin_c  1/N Σ_n L(F(c), y_n) + R(c),   by Adam from the problem's x_0 (drawn with `seed`).
+
+    A baseline start that is a better *starting image* and nothing more: comparing landscape with Adam from c*
+    separates θ's learned start from faster descent. Runs the one inversion loop (`invert`) on a problem whose
+    single target is the whole set y."""
+    y = problem.check_targets(y)
+    n = y.shape[0]
+
+    def mean_loss(pred: Tensor, ys: Tensor) -> Tensor:        # pred (1, ...), ys (1, N, *y_shape) -> (1,)
+        return problem.loss(pred.expand(n, *pred.shape[1:]), ys[0]).mean().reshape(1)
+
+    shared = Problem(forward=problem.forward, loss=mean_loss, x_shape=problem.x_shape, init=problem.init,
+                     project=problem.project, regularizer=problem.regularizer, name=f"{problem.name} (one x for all)")
+    rec = invert(shared, y[None], None, "adam", lr, steps, generator=torch.Generator().manual_seed(seed))
+    return rec.x[0].detach()
+
+
 def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], methods: Sequence[Method], lrs: dict,
             budget: int, seeds: Sequence[int], which: str = "loss", snapshot_steps: Sequence[int] = (),
             on_record: Optional[Callable] = None, measures: Optional[dict] = None,

@@ -10,6 +10,16 @@ experiment needs to plug into llcore is one `Problem`; the engine never looks in
 
 F is frozen on construction: its parameters get `requires_grad=False` and it is put in eval mode,
 so neither inversion nor θ training can change it.
+
+Optional mixed precision (autocast="bf16" or "fp16"): only F runs in low precision,
+
+    pred = float32( F(x) under torch.autocast(x's device type, bfloat16 | float16) )
+    value = L(pred, y) + R(x),   metric = m(pred, y)          (loss, regularizer, metric in float32)
+
+so x, z, θ, the loss, its gradients with respect to x, z and θ, and the optimizer state stay float32. Only F is
+cast: a network inside L (a perceptual or self-supervised loss) runs in float32. No loss scaling: fp16 gradients
+inside F can underflow (bf16 has float32's range). fp16 needs CUDA. autocast=None (the default) runs everything as
+written.
 """
 from __future__ import annotations
 
@@ -18,6 +28,8 @@ from typing import Callable, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
+
+AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}    # Problem.autocast → dtype of F's forward pass
 
 # helpers
 
@@ -60,6 +72,8 @@ class Problem:
     regularizer: optional R(x) -> (B,), added to the loss.
     metric:      optional quality measure m(pred, y) -> (B,) to report besides the objective (e.g. pixel MSE
                  when the loss adds a perceptual term), computed from the same forward pass, no gradient.
+    autocast:    None (default, float32 as written), "bf16" or "fp16" (CUDA only): F's forward pass under
+                 torch.autocast in that dtype, its prediction cast back to float32 (module docstring).
     """
     forward: Callable[[Tensor], Tensor]
     loss: Callable[[Tensor, Tensor], Tensor]
@@ -70,6 +84,7 @@ class Problem:
     regularizer: Optional[Callable[[Tensor], Tensor]] = None
     metric: Optional[Callable[[Tensor, Tensor], Tensor]] = None
     name: str = "problem"
+    autocast: Optional[str] = None
     dim_x: int = field(init=False)
 
     def __post_init__(self):
@@ -82,6 +97,18 @@ class Problem:
         if isinstance(self.forward, nn.Module):
             self.forward.eval()
             self.forward.requires_grad_(False)
+        if self.autocast is not None and self.autocast not in AUTOCAST:
+            raise ValueError(f"{self.name}: autocast must be None, 'bf16' or 'fp16', got {self.autocast!r}")
+
+    def predict(self, x: Tensor) -> Tensor:
+        """F(x): as written, or under autocast in the problem's dtype and cast back to float32."""
+        if self.autocast is None:
+            return self.forward(x)
+        if self.autocast == "fp16" and x.device.type != "cuda":
+            raise ValueError(f"{self.name}: autocast 'fp16' needs CUDA, x is on {x.device}; use 'bf16' or None")
+        with torch.autocast(device_type=x.device.type, dtype=AUTOCAST[self.autocast]):
+            pred = self.forward(x)
+        return pred.float()
 
     def objective(self, x: Tensor, y: Tensor) -> Tensor:
         """L(F(x), y) + R(x), shape (B,). x: (B, *x_shape), y: (B, *y_shape)."""
@@ -89,7 +116,7 @@ class Problem:
 
     def objective_and_metric(self, x: Tensor, y: Tensor, with_metric: bool = True) -> tuple[Tensor, Optional[Tensor]]:
         """(L(F(x), y) + R(x), m(F(x), y) or None), both (B,), from one forward pass."""
-        pred = self.forward(x)
+        pred = self.predict(x)
         value = self.loss(pred, y)
         if value.dim() != 1 or value.shape[0] != x.shape[0]:
             raise ValueError(f"{self.name}: loss must return shape (B,) = ({x.shape[0]},), "

@@ -17,7 +17,7 @@ from pathlib import Path
 from llcore.io import atomic_write_text
 
 INDEX_PROFILES = ("default", "paper")  # `smoke` is CI-only and git-ignored
-EXPERIMENT_ORDER = ("toy", "gan_inversion", "adversarial_defense", "human_pose", "ablations", "landscape")
+EXPERIMENT_ORDER = ("toy", "gan_inversion", "gan_inversion_faces", "adversarial_defense", "human_pose", "ablations", "landscape")
 HEADLINE_N = "10"  # the `speedup_at` entry shown in the headline table
 MISSING = "–"
 

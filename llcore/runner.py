@@ -125,6 +125,17 @@ def select(notebooks: list[Path], only: str | None) -> list[Path]:
     return matches
 
 
+def select_runs(runs: list[Run], run_name: str | None) -> list[Run]:
+    """All runs, or those named `run_name` in their params file (`--run faces` of 01's mnist and faces runs)."""
+    if run_name is None:
+        return runs
+    chosen = [r for r in runs if r.run_name == run_name]
+    if not chosen:
+        names = ", ".join(sorted({r.label for r in runs})) or "(none)"
+        raise UsageError(f"--run {run_name!r} matches no run; planned runs: {names}")
+    return chosen
+
+
 def parse_cli_params(pairs: list[list[str]] | None) -> dict:
     """`-p KEY VALUE` pairs as a dict, each VALUE read as YAML so `3` is an int and `[0, 1]` a list."""
     params = {}
@@ -315,6 +326,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", choices=PROFILES, default="default",
                         help="parameter profile (default: %(default)s)")
     parser.add_argument("--only", metavar="NAME", help="run one notebook, by stem or its prefix (00 or 00_toy)")
+    parser.add_argument("--run", metavar="RUN_NAME", dest="run_name",
+                        help="only the runs of that name in a params file's runs: list (e.g. --only 01 --run faces)")
     parser.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"), dest="params",
                         help="override a parameter in every run; VALUE is read as YAML (repeatable)")
     parser.add_argument("--prepare-only", action="store_true",
@@ -330,6 +343,7 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     try:
         notebooks = select(discover(notebooks_dir), args.only)
         runs = plan_runs(notebooks, notebooks_dir / "params", args.profile, parse_cli_params(args.params))
+        runs = select_runs(runs, args.run_name)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -20,3 +20,15 @@ def test_compare_runs_every_method_with_its_own_lr_and_start(toy):
     splits = res.summary("mae")
     assert set(curves_table(splits, lrs)["method"]) == {"baseline", "landscape", "warm_start"}
     assert list(speedup_table(splits)["split"]) == ["a", "b"]
+
+
+def test_fixed_start_is_the_one_x_that_fits_all_targets_best():
+    # F = identity with a squared loss: the best single x for all targets is their mean
+    from llcore import Problem
+    from llcore.experiment import fixed_start
+    y = torch.randn(32, 5, generator=torch.Generator().manual_seed(0)) + 2.0
+    p = Problem(forward=lambda x: x, loss=lambda pred, t: (pred - t).pow(2).mean(1), x_shape=(5,))
+    c = fixed_start(p, y, steps=300, lr=0.1)
+    assert c.shape == (5,)
+    torch.testing.assert_close(c, y.mean(0), atol=1e-3, rtol=0)
+    assert p.objective(c.expand(32, 5), y).mean() < p.objective(torch.zeros(32, 5), y).mean()

@@ -86,6 +86,16 @@ def test_multi_run_yaml_gives_one_named_output_per_run(repo):
                                             {"generator": "biggan", "profile": "smoke"}]
 
 
+def test_run_picks_one_named_run_and_an_unknown_name_lists_them(repo, capsys):
+    write_params(repo, "smoke", "01_gan", "runs:\n  - {run_name: dc, generator: dcgan}\n"
+                                          "  - {run_name: big, generator: biggan}\n")
+    out = repo / "runs" / "smoke"
+    assert runner.main(["--profile", "smoke", "--prepare-only", "--only", "01", "--run", "big"], repo_root=repo) == 0
+    assert [p.name for p in out.glob("*.ipynb")] == ["01_gan__big.ipynb"]
+    assert runner.main(["--profile", "smoke", "--only", "01", "--run", "style"], repo_root=repo) == 2
+    assert "--run 'style' matches no run; planned runs: 01_gan (big), 01_gan (dc)" in capsys.readouterr().err
+
+
 def test_cli_overrides_every_run_and_prepare_only_writes_injected_notebooks(repo):
     write_params(repo, "smoke", "01_gan", "runs:\n  - {run_name: dc, generator: dcgan}\n"
                                           "  - {run_name: big, generator: biggan}\n")
