@@ -52,6 +52,21 @@ def test_bank_nce_is_per_image():
     assert (multiview_nce(agree, 0.2, bank) < full).all()        # identical views: lowest loss
 
 
+def test_batch_negatives_are_the_other_images_views():
+    """negatives='batch' is the training loss (in-batch negatives) per image; it needs >= 2 images, no bank."""
+    torch.manual_seed(0)
+    x, _ = tiny_images(6)
+    loss = SSLLoss(SmallCNN(width=4).eval(), SSLHead(128, 32, 16), Augment(views=3, seed=1), negatives="batch")
+    out = loss(x)
+    loss.augment.seed(1)
+    e = loss.embed(x)
+    assert out.shape == (6,) and torch.allclose(out, multiview_nce(e, loss.tau), atol=1e-6)
+    with pytest.raises(ValueError, match="at least 2 images"):
+        loss(x[:1])
+    with pytest.raises(ValueError, match="'batch' or 'bank'"):
+        SSLLoss(SmallCNN(width=4).eval(), SSLHead(128, 32, 16), Augment(views=3), negatives="memory")
+
+
 def test_reversal_stays_in_budget_and_accuracy_reads_the_trajectory():
     x, y = tiny_images(8)
     problem = reversal_problem(ssl_loss(), eps=0.1, image_shape=(1, 28, 28))

@@ -5,8 +5,15 @@
     SSLHead        an MLP on the classifier's frozen penultimate features → a unit-norm embedding.
     multiview_nce  the SimCLR / InfoNCE loss with V views per image and temperature τ: each view's positives are
                    the other views of its image, its negatives the views of other images (training) or a fixed
-                   bank of clean-image embeddings (reversal: keeps each image's loss independent of the batch).
-    SSLLoss        images (B, C, H, W) → per-image contrastive loss (B,), what the reversal vector minimises.
+                   bank of clean-image embeddings.
+    SSLLoss        images (B, C, H, W) → per-image contrastive loss (B,), what the reversal vector minimises, with
+                   one of two kinds of negatives:
+                   "batch": the views of the other images in the batch, as in the base method and in training. An
+                            image's loss then depends on its batch (B ≥ 2), but the loss cannot be lowered by merely
+                            moving every image away from clean data.
+                   "bank":  a fixed bank of clean-image embeddings: each image's loss is independent of its batch, but
+                            a reversal can lower it by pushing an image's features away from all clean ones, which
+                            destroys the class (measured on MNIST: attacked digits had a *lower* bank loss than clean).
 """
 from __future__ import annotations
 
@@ -81,12 +88,15 @@ def multiview_nce(e: Tensor, tau: float = 0.2, negatives: Tensor | None = None) 
 
 
 class SSLLoss(nn.Module):
-    """images (B, C, H, W) → per-image contrastive loss (B,) of the frozen backbone's features through the head,
-    against a fixed bank of clean-image embeddings (set_bank)."""
+    """images (B, C, H, W) → per-image contrastive loss (B,) of the frozen backbone's features through the head;
+    negatives "batch" (the other images' views) or "bank" (a fixed bank of clean-image embeddings, set_bank)."""
 
-    def __init__(self, backbone: nn.Module, head: SSLHead, augment: Augment, tau: float = 0.2):
+    def __init__(self, backbone: nn.Module, head: SSLHead, augment: Augment, tau: float = 0.2,
+                 negatives: str = "bank"):
         super().__init__()
-        self.backbone, self.head, self.augment, self.tau = backbone, head, augment, tau
+        if negatives not in ("batch", "bank"):
+            raise ValueError(f"negatives must be 'batch' or 'bank', got {negatives!r}")
+        self.backbone, self.head, self.augment, self.tau, self.negatives = backbone, head, augment, tau, negatives
         self.requires_grad_(False)
         self.register_buffer("bank", torch.zeros(0, head.config["out"]))
 
@@ -100,6 +110,10 @@ class SSLLoss(nn.Module):
         self.bank = self.embed(clean)[:, 0].contiguous()
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.negatives == "batch":
+            if x.shape[0] < 2:
+                raise ValueError("SSLLoss(negatives='batch') needs at least 2 images in a batch, got 1")
+            return multiview_nce(self.embed(x), self.tau)
         if self.bank.shape[0] == 0:
             raise RuntimeError("SSLLoss needs a bank of negatives: call set_bank(clean_images) first")
         return multiview_nce(self.embed(x), self.tau, self.bank)
