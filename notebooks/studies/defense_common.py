@@ -13,9 +13,9 @@ from llcore.problems import attacks
 from llcore.problems.classifiers import accuracy, load_classifier, train_classifier
 from llcore.problems.data import mnist_split
 from llcore.problems.ssl import Augment, SSLLoss, load_ssl_head, train_ssl_head
-from llcore.problems.defense import reversal_problem, accuracy_along, purify
+from llcore.problems.defense import reversal_problem, accuracy_along
 split = mnist_split()
-x_train, y_train = split["train"]; x_test, y_test = split["held_out"]
+x_train, y_train = split["train"]
 x_val, y_val = x_train[-100:], y_train[-100:]
 def backbone(b="standard"):
     epochs = 10 if b == "standard" else 12

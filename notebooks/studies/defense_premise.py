@@ -19,12 +19,10 @@ for e in (0.1, 0.2, 0.3):
 # premise variants
 for noise in (0.05, 0.2):
   for bank in (256, 0):
-    loss = SSLLoss(m, head, Augment(views=4, seed=0, noise=noise), tau=0.2)
+    # bank 0: in-batch negatives (as run, computed here as multiview_nce(embed(x)); the same as negatives="batch")
+    loss = SSLLoss(m, head, Augment(views=4, seed=0, noise=noise), tau=0.2, negatives="bank" if bank else "batch")
     loss.set_bank(x_train[:256])
     noisy = (x_val + 0.3*torch.sign(torch.randn(x_val.shape, generator=g))).clamp(0,1)
-    def L(x):
-        if bank: return float(loss(x).mean())
-        from llcore.problems.ssl import multiview_nce
-        return float(multiview_nce(loss.embed(x), 0.2).mean())
+    L = lambda x: float(loss(x).mean())
     with torch.no_grad():
         print(f"aug noise {noise} bank {bank}: clean {L(x_val):.3f} adv {L(xa):.3f} signnoise {L(noisy):.3f}")

@@ -1,7 +1,8 @@
 """02 study, part 2: train one θ (seed 0) with the settings given as JSON and print robust / clean accuracy on the
 attacked / clean validation images at reversal steps 0..5 (and the baseline at 0..40 with "baseline": 1).
     .venv/bin/python notebooks/studies/defense_theta.py NAME '{"inbatch": 1, "train": {"inner_lr": 0.03, "rounds": 150}}'
-keys: zero (θ starts at r = 0), inbatch (batch negatives), dim_z, width, depth, train (TrainConfig overrides), lrs."""
+keys: zero (θ starts at r = 0), inbatch (batch negatives), adv_only (θ's targets attacked images only), aug_noise,
+dim_z, width, depth, train (TrainConfig overrides), lrs."""
 import sys, json; sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from defense_common import *
 from llcore import ResidualMLP, TrainConfig, Trainer
@@ -12,7 +13,6 @@ name = sys.argv[1]; cfg = json.loads(sys.argv[2])
 m, head = backbone("standard")
 d = torch.load(f"{STUDY}/adv_std.pt")
 xa_val = d["val"]
-import os
 if os.path.exists(f"{STUDY}/fit1000.pt"):
     xfit = torch.load(f"{STUDY}/fit1000.pt")
 else:
@@ -36,12 +36,11 @@ set_seed(0); theta = mk()
 targets = xfit if cfg.get("adv_only") else torch.cat([xfit, x_train[:1000]])
 tc = dict(rounds=60, batch_size=64, inner_steps=5, inner_optimizer="sign", inner_lr=0.1, theta_steps=5, theta_batch=64,
           theta_lr=1e-3, buffer_rounds=20); tc.update(cfg.get("train", {}))
-tr = Trainer(prob, theta, targets, TrainConfig(**tc, seed=0)); 
+tr = Trainer(prob, theta, targets, TrainConfig(**tc, seed=0))
 tr.train(); theta.eval()
 print(name, "theta s", round(tr.seconds))
 def acc_m(labels):
     return lambda split, s, y, rec, mapping: accuracy_along(m, y, labels, rec.trajectory, mapping).numpy()
-res = {}
 for lr in cfg.get("lrs", [0.03, 0.1, 0.3]):
     meth = Method("landscape", mapping=lambda s: theta, optimizer="sign", lr_grid=[lr])
     r = compare(prob, {"adv": lambda s: xa_val, "clean": lambda s: x_val}, [meth], {"landscape": lr}, 5, [0],

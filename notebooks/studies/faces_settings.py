@@ -10,7 +10,6 @@ import os, sys, json, time
 import torch
 torch.set_num_threads(1)
 import numpy as np
-import llcore
 from llcore import ResidualMLP, TrainConfig, Trainer
 from llcore.experiment import Method, compare
 from llcore.metrics import speedup_at
@@ -75,7 +74,6 @@ set_seed(0)
 theta = ResidualMLP(100, **mkw)
 cfg = TrainConfig(**{**cfg_kw, "rounds": snaps[0]})
 trainer = Trainer(problem, theta, y_train, cfg)
-results = {}
 for r in snaps:
     trainer.config.rounds = r
     trainer.train(progress=False)
