@@ -206,8 +206,9 @@ def bench_memory(device) -> list:
     return rows
 
 
-def _n_test(stem: str) -> int:
-    """n_test of a notebook's default run (its parameters cell, then notebooks/params/default/<stem>.yaml)."""
+def _n_test(stem: str, run_name: str = None) -> int:
+    """n_test of a notebook's default run (its parameters cell, then notebooks/params/default/<stem>.yaml, whose
+    entry named run_name when the file lists several runs)."""
     import papermill, yaml
     nb = repo_root() / "notebooks" / f"{stem}.ipynb"
     n = papermill.inspect_notebook(str(nb))["n_test"]["default"]
@@ -215,7 +216,8 @@ def _n_test(stem: str) -> int:
     if params.exists():
         d = yaml.safe_load(params.read_text()) or {}
         for run in d.get("runs", [d]):
-            n = run.get("n_test", n)
+            if run_name is None or run.get("run_name") == run_name:
+                n = run.get("n_test", n)
     return int(ast.literal_eval(str(n)))
 
 
@@ -232,14 +234,18 @@ def break_even(train_s: float, baseline_s_per_step: float, budget: int, speedup_
 def amortization(profile) -> list:
     """(d) from the committed metrics: seconds saved per inverted target and the break-even count."""
     rows = []
-    for exp, stem, split in (("toy", "00_toy", "test_in"), ("gan_inversion", "01_gan_inversion", "test_in"),
-                             ("human_pose", "03_human_pose", "test_in_objective")):
+    for exp, stem, run, split in (("toy", "00_toy", None, "test_in"),
+                                  ("gan_inversion", "01_gan_inversion", "mnist", "test_in"),
+                                  ("gan_inversion_faces", "01_gan_inversion", "faces", "test_in"),
+                                  ("adversarial_defense", "02_adversarial_defense", None, "standard"),
+                                  ("human_pose", "03_human_pose", None, "test_in_objective")):
         path = repo_root() / "results" / profile / exp / "metrics.json"
         if not path.exists():
             continue
         m = json.loads(path.read_text())
-        s, train = m["splits"][split], float(m["theta"]["train_seconds_mean"])
-        n = _n_test(stem)
+        s, train = m["splits"][split], m["theta"]["train_seconds_mean"]
+        train = float(train[split] if isinstance(train, dict) else train)       # 02: one θ per backbone
+        n = _n_test(stem, run)
         saved, even = break_even(train, s["seconds_per_step"]["baseline"], s["budget_steps"], s["speedup_seconds"], n)
         rows.append({"experiment": exp, "split": split, "theta_train_s": train, "targets_per_batch": n,
                      "speedup_seconds": s["speedup_seconds"], "saved_s_per_target": saved,
@@ -284,7 +290,7 @@ def main():
                             "baseline_s_per_step", "landscape_s_per_step", "landscape_step_cost"]),
           "\n## (b) θ-training throughput, MNIST GAN, T = K = 20, θ 1024×3\n",
           table(training, ["batch", "e_step_steps_per_s", "m_step_updates_per_s", "e_step_targets_steps_per_s", "round_s"]),
-          "\n## (d) Amortization, from the committed metrics (test_in; pose: its objective)\n",
+          "\n## (d) Amortization, from the committed metrics (test_in; defense: robust accuracy on the standard backbone; pose: its objective)\n",
           table(amort, ["experiment", "theta_train_s", "targets_per_batch", "speedup_seconds", "saved_s_per_target",
                         "break_even_inversions", "source"]),
           "\n## (e) Peak memory, each case in a fresh process\n",

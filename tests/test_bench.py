@@ -15,3 +15,9 @@ def test_break_even_repays_training_and_never_when_slower():
     assert saved == pytest.approx(0.05) and n == pytest.approx(10_000)
     assert bench.break_even(500.0, 0.05, 200, 0.8, 100)[1] is None          # slower in seconds: never repaid
     assert bench.break_even(500.0, 0.05, 200, 1.0, 100)[1] is None
+
+
+def test_batch_size_comes_from_the_named_run():
+    # 01 runs two generators with different test batches (notebooks/params/default/01_gan_inversion.yaml)
+    assert bench._n_test("01_gan_inversion", "mnist") == 128
+    assert bench._n_test("01_gan_inversion", "faces") == 32

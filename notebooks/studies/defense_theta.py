@@ -25,7 +25,9 @@ if cfg.get("baseline"):
         r = compare(reversal_problem(loss, 0.3, (1, 28, 28)), {"adv": lambda s: xa_val, "clean": lambda s: x_val}, [meth], {"baseline": lr}, 40, [0],
                     measures={"acc": lambda split, s, y, rec, mapping: accuracy_along(m, y, y_val, rec.trajectory, mapping).numpy()}, keep_trajectory=True)
         a = r.measures["acc"]["adv"]["baseline"][0]; c = r.measures["acc"]["clean"]["baseline"][0]
-        print(f"BASE lr {lr}: robust {np.round(a[[0,1,2,5,10,20,40]],3).tolist()} best {a[1:].max():.3f} clean {np.round(c[[0,1,2,5,10,20,40]],3).tolist()}", flush=True)
+        ssl = r.curves["adv"]["baseline"][0]
+        print(f"BASE lr {lr}: robust {np.round(a[[0,1,2,5,10,20,40]],3).tolist()} best {a[1:].max():.3f} clean {np.round(c[[0,1,2,5,10,20,40]],3).tolist()}"
+              f" ssl(adv) {np.round(ssl[[0,1,2,5,10,20,40]],3).tolist()}", flush=True)
 prob = reversal_problem(loss, 0.3, (1, 28, 28))
 class ZeroStart(ResidualMLP):
     def unbounded(self, z):
@@ -46,4 +48,6 @@ for lr in cfg.get("lrs", [0.03, 0.1, 0.3]):
     r = compare(prob, {"adv": lambda s: xa_val, "clean": lambda s: x_val}, [meth], {"landscape": lr}, 5, [0],
                 measures={"acc": acc_m(y_val)}, keep_trajectory=True)
     a = r.measures["acc"]["adv"]["landscape"][0]; c = r.measures["acc"]["clean"]["landscape"][0]
-    print(f"{name} lr {lr}: robust {np.round(a,2).tolist()} clean {np.round(c,2).tolist()}", flush=True)
+    ssl = r.curves["adv"]["landscape"][0]
+    print(f"{name} lr {lr}: robust {np.round(a,2).tolist()} clean {np.round(c,2).tolist()} ssl(adv) {np.round(ssl,3).tolist()}",
+          flush=True)

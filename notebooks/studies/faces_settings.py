@@ -4,7 +4,9 @@ Targets G(x) for latents drawn with seeds 77 and 78 (32 each; no split of notebo
 setting; the baseline's lr and start (x0 ~ N(0, I) or c*) chosen on the same targets by the loss at step 10. Outputs
 (result_<name>.json, baseline.json) are committed in results/default/gan_inversion_faces/studies/.
     OMP_NUM_THREADS=1 .venv/bin/python notebooks/studies/faces_settings.py AD     # A = round 60, D = round 120
-    names: AD, B (T = 10), C (dim Z 400), BC, R1 (buffer of 1 round), R60 (buffer of all 60 rounds)
+    names: AD, B (T = 10), C (dim Z 400), BC, R1 (buffer of 1 round), R60 (buffer of all 60 rounds),
+           S10, S30 (plain gradient descent in Z, the paper's Eq. 4, z lr 10 / 30; compared with plain gradient
+           descent in X, whose lr and start get their own sweep: baseline_sgd.json)
 """
 import os, sys, json, time
 import torch
@@ -29,6 +31,8 @@ CONFIGS = {
     "BC": (dict(dim_z=400, width=1024, depth=3), dict(inner_steps=10), [60]),
     "R1": (dict(width=1024, depth=3), dict(buffer_rounds=1), [60]),
     "R60": (dict(width=1024, depth=3), dict(buffer_rounds=60), [60]),
+    "S10": (dict(width=1024, depth=3), dict(inner_optimizer="sgd", inner_lr=10.0), [60]),
+    "S30": (dict(width=1024, depth=3), dict(inner_optimizer="sgd", inner_lr=30.0), [60]),
 }
 for extra in sys.argv[2:]:   # e.g. key=value overrides for ad-hoc configs
     k, v = extra.split("="); CONFIGS[name][1][k] = type(BASE[k])(v) if k in BASE else float(v)
@@ -47,8 +51,11 @@ splits = {k: (lambda s, v=v: v) for k, v in vals.items()}
 STEPS = [0, 1, 5, 10, 20, 50]
 BUDGET_B, BUDGET_L = 100, 50
 
-# ---- baseline (independent of θ): computed once, cached in $STUDY_DIR/baseline.json
-bpath = f"{OUT}/baseline.json"
+# ---- baseline (independent of θ), with the same optimizer as θ's inner loop: computed once per optimizer, cached in
+# $STUDY_DIR/baseline.json (Adam) or baseline_<optimizer>.json
+OPT = cfg_kw.get("inner_optimizer", "adam")
+LRS = {"adam": [0.1, 0.3, 1.0], "sgd": [3.0, 10.0, 30.0, 100.0]}[OPT]
+bpath = f"{OUT}/baseline.json" if OPT == "adam" else f"{OUT}/baseline_{OPT}.json"
 if not os.path.exists(bpath):
     t0 = time.perf_counter()
     from llcore.experiment import fixed_start
@@ -56,8 +63,8 @@ if not os.path.exists(bpath):
     starts = {"normal": None, "cstar": (lambda s, y: c_fixed.expand(len(y), -1).clone())}
     res = {}
     for sname, x0 in starts.items():
-        for lr in [0.1, 0.3, 1.0]:
-            cmp = compare(problem, splits, [Method("baseline", lr_grid=[lr], x0=x0)], {"baseline": lr}, BUDGET_B, [0],
+        for lr in LRS:
+            cmp = compare(problem, splits, [Method("baseline", lr_grid=[lr], x0=x0, optimizer=OPT)], {"baseline": lr}, BUDGET_B, [0],
                           which="metric")
             res[f"{sname}@{lr}"] = {sp: {"curve": cmp.curves[sp]["baseline"][0].tolist(),
                                          "seconds": cmp.seconds[sp]["baseline"][0].tolist()} for sp in splits}
@@ -83,7 +90,7 @@ for r in snaps:
     print(f"{label}: trained {r} rounds, {tsec:.0f} s; e_loss_T last {trainer.history[-1]['e_loss_T']:.4g}", flush=True)
     theta.eval()
     lr_l = cfg_kw["inner_lr"]
-    cmp = compare(problem, splits, [Method("landscape", mapping=lambda s: theta, lr_grid=[lr_l])], {"landscape": lr_l},
+    cmp = compare(problem, splits, [Method("landscape", mapping=lambda s: theta, lr_grid=[lr_l], optimizer=OPT)], {"landscape": lr_l},
                   BUDGET_L, [0], which="metric")
     theta.train()
     out = {"config": {"ResidualMLP": {"dim_x": 100, **mkw}, "TrainConfig": {**cfg_kw, "rounds": r}},
@@ -96,7 +103,7 @@ for r in snaps:
             bc = np.array(B[bk][sp]["curve"]); bs = np.array(B[bk][sp]["seconds"])
             su, capped = speedup_at(bc, lc, [5, 10], BUDGET_B)
             d = out["splits"].setdefault(sp, {})
-            d["landscape"] = {"lr": lr_l, "mse": {str(t): float(lc[t]) for t in STEPS},
+            d["landscape"] = {"optimizer": OPT, "lr": lr_l, "mse": {str(t): float(lc[t]) for t in STEPS},
                               "sec_per_step": float(ls[-1] / BUDGET_L)}
             d[f"baseline_{tag}"] = {"chosen": bk, "mse": {str(t): float(bc[t]) for t in STEPS},
                                     "sec_per_step": float(bs[-1] / BUDGET_B)}
