@@ -15,8 +15,8 @@ any is missing, one list says which run needs what, where, and how to get it. As
 ($LLCORE_ASSETS defaults to <repo>/assets); relative ones are taken from the repository root and reach the notebook
 absolute. Executed copies go to `runs/<profile>/<stem>.ipynb` (or `<stem>__<run_name>.ipynb`), with `notebooks/`
 as working directory. A failing run is recorded and the next one starts; at the end a table of runs goes to the
-terminal and to `results/<profile>/run_times.md`, `results/README.md` is regenerated, and the exit status is 1 if
-any run failed.
+terminal and is merged into `results/<profile>/run_times.md` (the latest run of each notebook and run),
+`results/README.md` is regenerated, and the exit status is 1 if any run failed.
 `--prepare-only` writes the parameter-injected notebooks without executing them (CI then runs them with nbval).
 Usage errors (unknown notebook or parameter, malformed YAML) and missing assets exit with status 2.
 """
@@ -24,6 +24,7 @@ Usage errors (unknown notebook or parameter, malformed YAML) and missing assets 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -38,7 +39,7 @@ import yaml
 from papermill.exceptions import PapermillExecutionError
 
 from llcore import assets
-from llcore.io import atomic_write_text
+from llcore.io import atomic_write_json, atomic_write_text
 from llcore.report import MISSING, markdown_table, write_results_index
 
 PROFILES = ("smoke", "default", "paper")
@@ -286,7 +287,7 @@ def git_short_sha(repo_root: Path) -> str | None:
 
 
 def format_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
-    """The run-times table as Markdown, under a line naming the profile, the date and the commit."""
+    """This invocation's runs as Markdown, under a line naming the profile, the date and the commit."""
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
     sha = git_short_sha(repo_root)
     header = f"# Notebook run times: profile `{profile}`, {when}" + (f", git {sha}" if sha else "")
@@ -300,11 +301,41 @@ def format_table(results: list[RunResult], profile: str, repo_root: Path) -> str
     return f"{header}\n\n{table}\nTotal: {total:.1f} s over {len(results)} run(s).\n"
 
 
+def _ledger(path: Path) -> dict:
+    """The earlier runs' rows, {(notebook, run): row}; an unreadable ledger is set aside, not fatal."""
+    if not path.exists():
+        return {}
+    try:
+        rows = json.loads(path.read_text())["rows"]
+        return {(r["notebook"], r["run"]): r for r in rows}
+    except (ValueError, KeyError, TypeError):
+        path.replace(path.with_suffix(".json.corrupt"))
+        print(f"warning: {path} was unreadable; kept as {path.name}.corrupt, starting a new ledger", file=sys.stderr)
+        return {}
+
+
 def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
-    """Write the run-times table to `results/<profile>/run_times.md` (atomically) and return it."""
-    table = format_table(results, profile, repo_root)
-    atomic_write_text(repo_root / "results" / profile / "run_times.md", table)
-    return table
+    """Merge this invocation's runs into `results/<profile>/run_times.json` (one row per notebook and run: its
+    latest run, with when and at which commit it finished), write it as `run_times.md`; return this invocation's
+    table. Runs of other notebooks keep their earlier rows, so `--only` does not erase them."""
+    out = repo_root / "results" / profile
+    ledger = _ledger(out / "run_times.json")
+    when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    sha = git_short_sha(repo_root) or MISSING
+    for r in results:
+        key = (r.run.notebook.stem, r.run.run_name or MISSING)
+        ledger[key] = {"notebook": key[0], "run": key[1], "status": r.status, "seconds": round(r.seconds, 1),
+                       "finished": when, "git": sha, "failed_cell": ": ".join(filter(None, [r.failed_cell, short(r.error)]))}
+    rows = [ledger[k] for k in sorted(ledger)]
+    atomic_write_json(out / "run_times.json", {"profile": profile, "rows": rows})
+    table = markdown_table(["notebook", "run", "status", "seconds", "finished (UTC)", "git", "failed cell"],
+                           [[r["notebook"], r["run"], r["status"], f"{r['seconds']:.1f}", r["finished"], r["git"],
+                             r["failed_cell"]] for r in rows])
+    total = sum(r["seconds"] for r in rows if r["status"] == "ok")
+    atomic_write_text(out / "run_times.md",
+                      f"# Notebook run times: profile `{profile}` (each row: the latest run of that notebook and run)\n\n"
+                      f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n")
+    return format_table(results, profile, repo_root)
 
 
 def report_failures(results: list[RunResult], repo_root: Path) -> None:
