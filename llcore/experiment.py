@@ -69,18 +69,19 @@ def choose_lrs(problem: Problem, y_val: Tensor, methods: Sequence[Method], budge
 
 
 def choose_start(problem: Problem, y_val: Tensor, candidates: dict, lr_grid: Sequence[float], budget: int,
-                 seed: int, criterion: str = "auc") -> tuple[Method, str, pd.DataFrame]:
-    """The baseline's starting point, chosen with its lr on the validation targets.
+                 seed: int, criterion: str = "auc", optimizer: str = "adam") -> tuple[Method, str, pd.DataFrame]:
+    """The baseline's starting point, chosen with its lr on the validation targets (X-space descent by `optimizer`).
     candidates: {label: x0 function (seed, targets) -> x_0, or None for the problem's own x_0}.
     Returns (the baseline Method with the chosen start and lr as its only grid value, the label, the sweep table)."""
     tables, best = [], None
     for label, x0 in candidates.items():
-        lrs, table = choose_lrs(problem, y_val, [Method("baseline", lr_grid=lr_grid, x0=x0)], budget, seed, criterion)
+        lrs, table = choose_lrs(problem, y_val, [Method("baseline", lr_grid=lr_grid, optimizer=optimizer, x0=x0)],
+                                budget, seed, criterion)
         table["start"] = label
         tables.append(table)
         score = float(table[table["chosen"]]["score"].iloc[0])
         if best is None or score < best[0]:
-            best = (score, label, Method("baseline", lr_grid=[lrs["baseline"]], x0=x0))
+            best = (score, label, Method("baseline", lr_grid=[lrs["baseline"]], optimizer=optimizer, x0=x0))
     return best[2], best[1], pd.concat(tables, ignore_index=True)
 
 

@@ -32,3 +32,14 @@ def test_fixed_start_is_the_one_x_that_fits_all_targets_best():
     assert c.shape == (5,)
     torch.testing.assert_close(c, y.mean(0), atol=1e-3, rtol=0)
     assert p.objective(c.expand(32, 5), y).mean() < p.objective(torch.zeros(32, 5), y).mean()
+
+
+def test_choose_start_sweeps_and_returns_the_optimizer_it_is_given(toy):
+    # with plain gradient descent the useful lr scale differs from Adam's, so the sweep must run the optimizer asked for
+    from llcore.experiment import choose_start
+    p, y = toy
+    starts = {"x0": None, "warm": lambda s, t: torch.full((t.shape[0], 16), 0.1)}
+    base, label, table = choose_start(p, y[:8], starts, [0.01, 0.1], budget=10, seed=0, optimizer="sgd")
+    assert base.optimizer == "sgd" and label in starts and len(table) == 4
+    adam, _, adam_table = choose_start(p, y[:8], starts, [0.01, 0.1], budget=10, seed=0)
+    assert adam.optimizer == "adam" and not table["score"].equals(adam_table["score"])

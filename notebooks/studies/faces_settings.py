@@ -5,7 +5,7 @@ setting; the baseline's lr and start (x0 ~ N(0, I) or c*) chosen on the same tar
 (result_<name>.json, baseline.json) are committed in results/default/gan_inversion_faces/studies/.
     OMP_NUM_THREADS=1 .venv/bin/python notebooks/studies/faces_settings.py AD     # A = round 60, D = round 120
     names: AD, B (T = 10), C (dim Z 400), BC, R1 (buffer of 1 round), R60 (buffer of all 60 rounds),
-           S10, S30 (plain gradient descent in Z, the paper's Eq. 4, z lr 10 / 30; compared with plain gradient
+           S10, S30, S100, S200 (plain gradient descent in Z, the paper's Eq. 4, z lr 10 / 30 / 100 / 200; compared with plain gradient
            descent in X, whose lr and start get their own sweep: baseline_sgd.json)
 """
 import os, sys, json, time
@@ -33,6 +33,8 @@ CONFIGS = {
     "R60": (dict(width=1024, depth=3), dict(buffer_rounds=60), [60]),
     "S10": (dict(width=1024, depth=3), dict(inner_optimizer="sgd", inner_lr=10.0), [60]),
     "S30": (dict(width=1024, depth=3), dict(inner_optimizer="sgd", inner_lr=30.0), [60]),
+    "S100": (dict(width=1024, depth=3), dict(inner_optimizer="sgd", inner_lr=100.0), [60]),
+    "S200": (dict(width=1024, depth=3), dict(inner_optimizer="sgd", inner_lr=200.0), [60]),
 }
 for extra in sys.argv[2:]:   # e.g. key=value overrides for ad-hoc configs
     k, v = extra.split("="); CONFIGS[name][1][k] = type(BASE[k])(v) if k in BASE else float(v)
@@ -51,26 +53,27 @@ splits = {k: (lambda s, v=v: v) for k, v in vals.items()}
 STEPS = [0, 1, 5, 10, 20, 50]
 BUDGET_B, BUDGET_L = 100, 50
 
-# ---- baseline (independent of θ), with the same optimizer as θ's inner loop: computed once per optimizer, cached in
-# $STUDY_DIR/baseline.json (Adam) or baseline_<optimizer>.json
+# ---- baseline (independent of θ), with the same optimizer as θ's inner loop: each (start, lr) computed once, cached in
+# $STUDY_DIR/baseline.json (Adam) or baseline_<optimizer>.json; a grid that grows adds only its new points
 OPT = cfg_kw.get("inner_optimizer", "adam")
-LRS = {"adam": [0.1, 0.3, 1.0], "sgd": [3.0, 10.0, 30.0, 100.0]}[OPT]
+LRS = {"adam": [0.1, 0.3, 1.0], "sgd": [3.0, 10.0, 30.0, 100.0, 200.0]}[OPT]
 bpath = f"{OUT}/baseline.json" if OPT == "adam" else f"{OUT}/baseline_{OPT}.json"
-if not os.path.exists(bpath):
+cached_b = json.load(open(bpath)) if os.path.exists(bpath) else {"runs": {}, "seconds": 0.0}
+todo = [(sname, lr) for sname in ("normal", "cstar") for lr in LRS if f"{sname}@{lr}" not in cached_b["runs"]]
+if todo:
     t0 = time.perf_counter()
     from llcore.experiment import fixed_start
     c_fixed = fixed_start(problem, y_train[:64], steps=200, lr=0.1, seed=0)
     starts = {"normal": None, "cstar": (lambda s, y: c_fixed.expand(len(y), -1).clone())}
-    res = {}
-    for sname, x0 in starts.items():
-        for lr in LRS:
-            cmp = compare(problem, splits, [Method("baseline", lr_grid=[lr], x0=x0, optimizer=OPT)], {"baseline": lr}, BUDGET_B, [0],
-                          which="metric")
-            res[f"{sname}@{lr}"] = {sp: {"curve": cmp.curves[sp]["baseline"][0].tolist(),
-                                         "seconds": cmp.seconds[sp]["baseline"][0].tolist()} for sp in splits}
-    json.dump({"runs": res, "seconds": time.perf_counter() - t0}, open(bpath, "w"))
+    for sname, lr in todo:
+        cmp = compare(problem, splits, [Method("baseline", lr_grid=[lr], x0=starts[sname], optimizer=OPT)],
+                      {"baseline": lr}, BUDGET_B, [0], which="metric")
+        cached_b["runs"][f"{sname}@{lr}"] = {sp: {"curve": cmp.curves[sp]["baseline"][0].tolist(),
+                                                  "seconds": cmp.seconds[sp]["baseline"][0].tolist()} for sp in splits}
+    cached_b["seconds"] += time.perf_counter() - t0
+    json.dump(cached_b, open(bpath, "w"))
     print("baseline done", time.perf_counter() - t0, flush=True)
-B = json.load(open(bpath))["runs"]
+B = {k: v for k, v in cached_b["runs"].items() if float(k.split("@")[1]) in LRS}
 def pick_baseline(allowed):
     # chosen by mean pixel MSE at step 10 over both val sets (64 targets)
     score = {k: np.mean([v[sp]["curve"][10] for sp in splits]) for k, v in B.items() if k.split("@")[0] in allowed}
