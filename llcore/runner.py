@@ -286,14 +286,18 @@ def git_short_sha(repo_root: Path) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def failure(r: RunResult) -> str:
+    """Where and why a run failed, for the tables ('' for a run that passed)."""
+    return ": ".join(filter(None, [r.failed_cell, short(r.error)]))
+
+
 def format_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
     """This invocation's runs as Markdown, under a line naming the profile, the date and the commit."""
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
     sha = git_short_sha(repo_root)
     header = f"# Notebook run times: profile `{profile}`, {when}" + (f", git {sha}" if sha else "")
     rows = [
-        [r.run.notebook.stem, r.run.run_name or MISSING, r.status, f"{r.seconds:.1f}",
-         ": ".join(filter(None, [r.failed_cell, short(r.error)]))]
+        [r.run.notebook.stem, r.run.run_name or MISSING, r.status, f"{r.seconds:.1f}", failure(r)]
         for r in results
     ]
     total = sum(r.seconds for r in results)
@@ -325,7 +329,7 @@ def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
     for r in results:
         key = (r.run.notebook.stem, r.run.run_name or MISSING)
         ledger[key] = {"notebook": key[0], "run": key[1], "status": r.status, "seconds": round(r.seconds, 1),
-                       "finished": when, "git": sha, "failed_cell": ": ".join(filter(None, [r.failed_cell, short(r.error)]))}
+                       "finished": when, "git": sha, "failed_cell": failure(r)}
     rows = [ledger[k] for k in sorted(ledger)]
     atomic_write_json(out / "run_times.json", {"profile": profile, "rows": rows})
     table = markdown_table(["notebook", "run", "status", "seconds", "finished (UTC)", "git", "failed cell"],
