@@ -13,10 +13,10 @@ usage() {
   cat <<'USAGE'
 Usage:
   ./run_all.sh [--profile smoke|default|paper] [--only NAME] [--run RUN_NAME] [-p KEY VALUE]...
-      Execute notebooks/NN_*.ipynb with papermill (python -m llcore.runner): executed copies go to
+      Execute notebooks/NN_*.ipynb with papermill (python -m llcore.repro.runner): executed copies go to
       runs/<profile>/, numbers, tables and figures to results/<profile>/, the index to results/README.md.
       --profile   smoke (minutes, CI), default (CPU, the committed results; the default), paper (GPU and
-                  real assets, all checked before any notebook runs: python -m llcore.assets lists them)
+                  real assets, all checked before any notebook runs: python -m llcore.repro.assets lists them)
       --only      one notebook, by stem or prefix: 00 or 00_toy
       --run       only the runs of that name in the profile's params file: --only 01 --run faces
       -p          override a parameter in every run, VALUE read as YAML: -p n_steps 50 -p seeds '[0, 1]'
@@ -81,7 +81,7 @@ run_tests() {
   run_tier "unit tests" "$PY" -m pytest tests -q -p no:cacheprovider || failed+=("unit tests")
 
   rm -rf runs/smoke  # only the notebooks prepared now are tested, never stale ones
-  if run_tier "prepare smoke notebooks" "$PY" -m llcore.runner --profile smoke --prepare-only; then
+  if run_tier "prepare smoke notebooks" "$PY" -m llcore.repro.runner --profile smoke --prepare-only; then
     shopt -s nullglob
     notebooks=(runs/smoke/*.ipynb)
     shopt -u nullglob
@@ -150,7 +150,7 @@ main() {
   else
     ensure_env
     local status=0
-    "$PY" -m llcore.runner --profile "$profile" ${args[@]+"${args[@]}"} || status=$?
+    "$PY" -m llcore.repro.runner --profile "$profile" ${args[@]+"${args[@]}"} || status=$?
     # a full reproduction (no --only, no -p) ends with the benchmark, which reads the metrics just written
     if ((status == 0 && ${#args[@]} == 0)); then
       run_bench "$profile" || status=1

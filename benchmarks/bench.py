@@ -30,16 +30,16 @@ import torch
 
 import llcore
 from llcore import ResidualMLP, TrainConfig, Trainer, invert
-from llcore.io import atomic_write_json, atomic_write_text
-from llcore.paths import repo_root
-from llcore.results import now, provenance
-from llcore.runtime import pick_device
+from llcore.repro.io import atomic_write_json, atomic_write_text
+from llcore.repro.paths import repo_root
+from llcore.repro.results import now, provenance
+from llcore.seeding import pick_device
 
 # forward models, one per experiment: (name, problem, targets), built on `device`
 
 
 def toy(device, batch):
-    from llcore.problems.toy import toy_problem, toy_targets
+    from llcore.tasks.toy import toy_problem, toy_targets
     p = toy_problem()
     _, y = toy_targets(p, batch, seed=0)
     p.forward.to(device)
@@ -47,7 +47,7 @@ def toy(device, batch):
 
 
 def mnist_gan(device, batch):
-    from llcore.problems.gan import MnistGenerator, gan_problem
+    from llcore.tasks.gan import MnistGenerator, gan_problem
     torch.manual_seed(0)
     g = MnistGenerator(nz=64).to(device)                 # untrained weights: the cost is the same
     p = gan_problem(g, 64, init="normal")
@@ -57,7 +57,7 @@ def mnist_gan(device, batch):
 
 
 def face_gan(device, batch):
-    from llcore.problems.gan import gan_problem, load_face_generator
+    from llcore.tasks.gan import gan_problem, load_face_generator
     g = load_face_generator().to(device)
     p = gan_problem(g, 100, init="normal")
     with torch.no_grad():
@@ -66,8 +66,8 @@ def face_gan(device, batch):
 
 
 def pose(device, batch):
-    from llcore.problems import body, poses
-    from llcore.problems.pose import PerspectiveCamera, make_targets, pose_problem
+    from llcore.tasks import body, poses
+    from llcore.tasks.pose import PerspectiveCamera, make_targets, pose_problem
     smpl, _ = body.load_body(None)
     cam = PerspectiveCamera()
     mu = poses.mean_pose(poses.sample_poses(256, poses.SPLITS["train"], seed=1))
@@ -78,10 +78,10 @@ def pose(device, batch):
 
 
 def reversal(device, batch):
-    from llcore.problems.classifiers import SmallCNN
-    from llcore.problems.data import mnist_split
-    from llcore.problems.defense import reversal_problem
-    from llcore.problems.ssl import Augment, SSLHead, SSLLoss
+    from llcore.tasks.classifiers import SmallCNN
+    from llcore.tasks.data import mnist_split
+    from llcore.tasks.defense import reversal_problem
+    from llcore.tasks.ssl import Augment, SSLHead, SSLLoss
     torch.manual_seed(0)
     loss = SSLLoss(SmallCNN().eval(), SSLHead(), Augment(views=4, seed=0)).to(device)
     x, _ = mnist_split()["train"]
@@ -180,7 +180,7 @@ def bench_training(device, batches, rounds) -> list:
 
 
 def _peak_child(case, device_name, queue):
-    from llcore.memory import measure_peak
+    from llcore.repro.memory import measure_peak
     device = torch.device(device_name)
     problem, y = mnist_gan(device, 64)
     theta = theta_for(problem, device).train()
@@ -198,7 +198,7 @@ def _peak_child(case, device_name, queue):
 
 def bench_memory(device) -> list:
     """(e), each case in a fresh process after its set-up (F, θ, targets): the growth of memory during the work
-    (llcore.memory.measure_peak: CUDA allocator peak, or the resident set's high-water mark reset just before)."""
+    (llcore.repro.memory.measure_peak: CUDA allocator peak, or the resident set's high-water mark reset just before)."""
     ctx, rows = mp.get_context("spawn"), []
     for case in ("inversion_baseline", "inversion_landscape", "training_coordinate", "training_unrolled"):
         q = ctx.Queue()

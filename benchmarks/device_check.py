@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from llcore import runner  # noqa: E402
-from llcore.io import atomic_write_json, atomic_write_text  # noqa: E402
-from llcore.report import markdown_table  # noqa: E402
-from llcore.results import git_sha, now  # noqa: E402
+from llcore.repro import runner  # noqa: E402
+from llcore.repro.io import atomic_write_json, atomic_write_text  # noqa: E402
+from llcore.repro.report import markdown_table  # noqa: E402
+from llcore.repro.results import git_sha, now  # noqa: E402
 
 RECORD = ROOT / "results" / "device_check.md"
 SCRATCH = ROOT / "runs" / "device_check"

@@ -5,19 +5,31 @@ Public API:
     make_mapping, ResidualMLP…   θ: Z → X                                                    (mapping.py)
     invert, Record               the one inversion loop, in X or in Z                        (inversion.py)
     ReplayBuffer                 experience replay of (z_t, y)                               (buffer.py)
-    Trainer, TrainConfig         coordinate descent on θ                                     (trainer.py)
-    metrics, sweep               speed-ups of ../shared/RESULTS.md, learning-rate sweeps
+    Trainer, TrainConfig         coordinate descent on θ                          (trainer.py, config.py)
+    ShardedTrainer               the same with data-parallel shards (shards.py; distributed.py: torchrun)
+    metrics, sweep               speed-ups read off loss curves, learning-rate sweeps on validation targets
     landscape                    loss slices around a solution and smoothness measures, in X or Z  (landscape.py)
+    save_theta, load_theta       a trained θ saved with its recipe, rebuilt alone          (checkpoint.py)
+    checkpoint, seeding          atomic files and clear load errors; seeds and the device
+
+The package has three layers, each importing only from the ones before it:
+    llcore/          the engine above (needs torch, numpy, tqdm)
+    llcore/tasks/    the paper's forward models and their data (GAN, classifiers and SSL, SMPL body, toy)
+    llcore/repro/    the reproduction harness (notebook runner, results files, cache, assets, comparisons)
 """
 __version__ = "0.1.0"
 
+from . import checkpoint, landscape, metrics, seeding, sweep
 from .buffer import ReplayBuffer
+from .checkpoint import load_theta, save_theta
 from .inversion import Record, invert, starting_point
 from .mapping import MLP, Identity, Mapping, ResidualMLP, make_mapping
 from .optim import InnerOptimizer
 from .problem import Problem, box_projection, linf_projection, normal_init, zeros_init
-from .trainer import TrainConfig, Trainer, TrainingDiverged
+from .config import TrainConfig
+from .shards import ShardedTrainer
+from .trainer import Trainer, TrainingDiverged
 
-__all__ = ["ReplayBuffer", "Record", "invert", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
+__all__ = ["ReplayBuffer", "save_theta", "load_theta", "Record", "invert", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
            "make_mapping", "InnerOptimizer", "Problem", "box_projection", "linf_projection", "normal_init",
-           "zeros_init", "TrainConfig", "Trainer", "TrainingDiverged"]
+           "zeros_init", "TrainConfig", "Trainer", "ShardedTrainer", "TrainingDiverged"]

@@ -1,6 +1,6 @@
 """Data-parallel θ training with torch.distributed: `torchrun --nproc_per_node=M your_script.py`.
 
-TrainConfig(shards=N) splits the data into N shards (trainer.py), each with its own targets, random stream
+TrainConfig(shards=N) splits the data into N shards (shards.py), each with its own targets, random stream
 and replay buffer; N fixes the result, M ≤ N processes compute it. Process r owns the shards k with
 k mod M = r (round-robin; with M = N, shard r alone): it rolls out their share of the E-step targets into
 their buffers and draws their share of every θ minibatch. After each backward every process scales its
@@ -11,18 +11,17 @@ so all processes hold one θ, equal (up to summation order) to one process ownin
 
 Backend: gloo on CPU, nccl on CUDA. Checkpoints gather every shard's buffer and RNG to rank 0, which
 writes the file; the processes of the resumed run take their shards from it, so a checkpoint written by
-M processes resumes in any number of processes up to N (e.g. 2 → 1 → 2), or in one plain Trainer.
+M processes resumes in any number of processes up to N (e.g. 2 → 1 → 2), or in one ShardedTrainer.
 """
 from __future__ import annotations
 
 import os
-from functools import partial
 
 import torch
 import torch.distributed as dist
 
-from .io import atomic_torch_save
-from .trainer import Trainer
+from .checkpoint import atomic_torch_save
+from .shards import ShardedTrainer
 
 
 def init_process_group(backend: str | None = None) -> tuple[int, int]:
@@ -49,8 +48,9 @@ def average_gradients(module: torch.nn.Module, weight: float | None = None) -> N
             dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
 
 
-class DistributedTrainer(Trainer):
-    """A Trainer owning the shards shards_of(rank, world, config.shards); needs config.shards ≥ world."""
+class DistributedTrainer(ShardedTrainer):
+    """A ShardedTrainer owning the shards shards_of(rank, world, config.shards); needs config.shards ≥ world.
+    Only rank 0 runs the held-out probe and writes checkpoints."""
 
     def __init__(self, problem, mapping, train_targets, config, **kwargs):
         rank, world = dist.get_rank(), dist.get_world_size()
@@ -62,12 +62,13 @@ class DistributedTrainer(Trainer):
             for p in mapping.parameters():
                 dist.broadcast(p, src=0)
         owned = shards_of(rank, world, config.shards)
-        super().__init__(problem, mapping, train_targets, config, owned_shards=owned,
-                         average_gradients=partial(average_gradients, weight=len(owned) / config.shards), **kwargs)
-        self.rank = rank
+        if rank != 0:
+            kwargs.pop("probe_targets", None)
+        super().__init__(problem, mapping, train_targets, config, owned_shards=owned, **kwargs)
+        self.rank, self.weight = rank, len(owned) / config.shards
 
-    def probe(self) -> float:
-        return super().probe() if self.rank == 0 else float("nan")
+    def reduce_gradients(self) -> None:
+        average_gradients(self.mapping, weight=self.weight)
 
     def state_dict(self) -> dict:
         state = super().state_dict()

@@ -56,7 +56,12 @@ def _lift(x: Tensor, dim_z: int) -> Tensor:
 # classes
 
 class Mapping(nn.Module):
-    """Base class: θ: (B, dim_z) → (B, dim_x), optionally bounded to ‖x‖∞ < bound."""
+    """Base class: θ: (B, dim_z) → (B, dim_x), optionally bounded to ‖x‖∞ < bound.
+
+    `recipe` (a dict of make_mapping's arguments, or None) lets llcore.checkpoint.save_theta / load_theta
+    rebuild a mapping without its constructor arguments; subclasses of other packages may leave it None."""
+
+    recipe: dict | None = None
 
     def __init__(self, dim_x: int, dim_z: int, bound: float | None = None):
         super().__init__()
@@ -81,21 +86,28 @@ class Mapping(nn.Module):
 
 
 class Identity(Mapping):
-    """x = z (the baseline)."""
+    """x = z (the baseline). dim_x: size of x; bound: as in ResidualMLP."""
 
     def __init__(self, dim_x: int, bound: float | None = None):
         super().__init__(dim_x, dim_x, bound)
+        self.recipe = {"name": "identity", "dim_x": self.dim_x, "bound": bound}
 
     def unbounded(self, z: Tensor) -> Tensor:
         return z
 
 
 class ResidualMLP(Mapping):
-    """x = c + P z + g(z), with g's last layer initialised to zero so θ starts as the identity."""
+    """x = c + P z + g(z), with g's last layer initialised to zero so θ starts as the identity.
+
+    dim_x: size of x (flattened); dim_z: size of z (default dim_x); width, depth: g's hidden width and number of
+    linear layers; norm: LayerNorm between them; bound: ε of an output bound ε·tanh(x/ε) (None: unbounded);
+    center: c, a fixed (dim_x,) offset (default 0), so that θ(P⁺(x0 − c)) = x0 at initialisation."""
 
     def __init__(self, dim_x: int, dim_z: int | None = None, width: int = 1024, depth: int = 3,
                  norm: bool = True, bound: float | None = None, center: Tensor | None = None):
         super().__init__(dim_x, dim_z or dim_x, bound)
+        self.recipe = {"name": "residual", "dim_x": self.dim_x, "dim_z": self.dim_z, "width": width, "depth": depth,
+                       "norm": norm, "bound": bound}                      # center is a buffer: in the state_dict
         self.g = _mlp(self.dim_z, dim_x, width, depth, norm)
         nn.init.zeros_(self.g[-1].weight)
         nn.init.zeros_(self.g[-1].bias)
@@ -112,11 +124,13 @@ class ResidualMLP(Mapping):
 
 
 class MLP(Mapping):
-    """x = g(z), randomly initialised (PyTorch defaults): the paper's "random θ"."""
+    """x = g(z), randomly initialised (PyTorch defaults): the paper's "random θ". Arguments as ResidualMLP's."""
 
     def __init__(self, dim_x: int, dim_z: int | None = None, width: int = 1024, depth: int = 3,
                  norm: bool = True, bound: float | None = None):
         super().__init__(dim_x, dim_z or dim_x, bound)
+        self.recipe = {"name": "mlp", "dim_x": self.dim_x, "dim_z": self.dim_z, "width": width, "depth": depth,
+                       "norm": norm, "bound": bound}
         self.g = _mlp(self.dim_z, dim_x, width, depth, norm)
 
     def unbounded(self, z: Tensor) -> Tensor:

@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from llcore import Problem
-from llcore.problems.toy import mse_loss, toy_problem, toy_targets
+from llcore.tasks.toy import mse_loss, toy_problem, toy_targets
 
 
 @pytest.fixture

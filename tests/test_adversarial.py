@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from llcore import ResidualMLP, invert
-from llcore.problems.attacks import pgd_linf
-from llcore.problems.cifar import load_cifar10
-from llcore.problems.classifiers import SmallCNN, load_classifier, train_classifier
-from llcore.problems.defense import DefendedClassifier, accuracy_along, reversal_problem
-from llcore.problems.ssl import Augment, SSLHead, SSLLoss, multiview_nce
+from llcore.tasks.attacks import pgd_linf
+from llcore.tasks.cifar import load_cifar10
+from llcore.tasks.classifiers import SmallCNN, load_classifier, train_classifier
+from llcore.tasks.defense import DefendedClassifier, accuracy_along, reversal_problem
+from llcore.tasks.ssl import Augment, SSLHead, SSLLoss, multiview_nce
 
 
 def tiny_images(n=16, seed=0):

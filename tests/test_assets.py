@@ -7,7 +7,7 @@ import papermill
 import pytest
 import yaml
 
-from llcore import assets, runner
+from llcore.repro import assets, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_FILES = {  # what the paper profile reads, relative to $LLCORE_ASSETS

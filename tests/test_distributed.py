@@ -8,8 +8,8 @@ import textwrap
 
 import torch
 
-from llcore import ResidualMLP, TrainConfig, Trainer
-from llcore.problems.toy import toy_problem, toy_targets
+from llcore import ResidualMLP, ShardedTrainer, TrainConfig
+from llcore.tasks.toy import toy_problem, toy_targets
 
 CONFIG = dict(rounds=4, batch_size=16, inner_steps=5, theta_steps=3, theta_batch=32, buffer_rounds=2,
               seed=3, shards=2)
@@ -20,7 +20,7 @@ WORKER = textwrap.dedent("""
     torch.set_num_threads(1)
     from llcore import ResidualMLP, TrainConfig
     from llcore.distributed import DistributedTrainer, init_process_group
-    from llcore.problems.toy import toy_problem, toy_targets
+    from llcore.tasks.toy import toy_problem, toy_targets
     rank, world = init_process_group("gloo")
     p = toy_problem()
     _, y = toy_targets(p, 512, seed=1)
@@ -40,7 +40,7 @@ RESUME_WORKER = textwrap.dedent("""
     torch.set_num_threads(1)
     from llcore import ResidualMLP, TrainConfig
     from llcore.distributed import DistributedTrainer, init_process_group
-    from llcore.problems.toy import toy_problem, toy_targets
+    from llcore.tasks.toy import toy_problem, toy_targets
     rank, world = init_process_group("gloo")
     p = toy_problem()
     _, y = toy_targets(p, 512, seed=1)
@@ -66,12 +66,12 @@ def torchrun(script, nproc: int, *args) -> None:
 
 
 def one_process_theta(config: dict) -> dict:
-    """θ trained by one plain Trainer owning every shard."""
+    """θ trained by one ShardedTrainer owning every shard."""
     p = toy_problem()
     _, y = toy_targets(p, 512, seed=1)
     torch.manual_seed(0)
     theta = ResidualMLP(p.dim_x, width=32)
-    Trainer(p, theta, y, TrainConfig(**config)).train(progress=False)
+    ShardedTrainer(p, theta, y, TrainConfig(**config)).train(progress=False)
     return theta.state_dict()
 
 

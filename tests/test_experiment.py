@@ -1,6 +1,6 @@
 import torch
 
-from llcore.experiment import Method, choose_lrs, compare, curves_table, speedup_table
+from llcore.repro.experiment import Method, choose_lrs, compare, curves_table, speedup_table
 
 
 def test_compare_runs_every_method_with_its_own_lr_and_start(toy):
@@ -25,7 +25,7 @@ def test_compare_runs_every_method_with_its_own_lr_and_start(toy):
 def test_fixed_start_is_the_one_x_that_fits_all_targets_best():
     # F = identity with a squared loss: the best single x for all targets is their mean
     from llcore import Problem
-    from llcore.experiment import fixed_start
+    from llcore.repro.experiment import fixed_start
     y = torch.randn(32, 5, generator=torch.Generator().manual_seed(0)) + 2.0
     p = Problem(forward=lambda x: x, loss=lambda pred, t: (pred - t).pow(2).mean(1), x_shape=(5,))
     c = fixed_start(p, y, steps=300, lr=0.1)
@@ -36,7 +36,7 @@ def test_fixed_start_is_the_one_x_that_fits_all_targets_best():
 
 def test_choose_start_sweeps_and_returns_the_optimizer_it_is_given(toy):
     # with plain gradient descent the useful lr scale differs from Adam's, so the sweep must run the optimizer asked for
-    from llcore.experiment import choose_start
+    from llcore.repro.experiment import choose_start
     p, y = toy
     starts = {"x0": None, "warm": lambda s, t: torch.full((t.shape[0], 16), 0.1)}
     base, label, table = choose_start(p, y[:8], starts, [0.01, 0.1], budget=10, seed=0, optimizer="sgd")

@@ -1,4 +1,4 @@
-"""GAN-inversion forward models and their offline data (llcore/problems/{data,gan,perceptual}.py)."""
+"""GAN-inversion forward models and their offline data (llcore/tasks/{data,gan,perceptual}.py)."""
 import sys
 
 import pytest
@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from llcore import invert
-from llcore.io import atomic_torch_save, torch_load
-from llcore.problems import data, gan, perceptual
+from llcore.checkpoint import atomic_torch_save, torch_load
+from llcore.tasks import data, gan, perceptual
 
 
 # fixtures
@@ -89,7 +89,7 @@ def test_mnist_gan_trains_and_reloads(tmp_path):
     b = gan.train_mnist_gan(imgs, nz=16, steps=5, batch=32, seed=0, progress=False)
     assert len(a["losses"]) == 5 and a["seconds"] > 0
     assert all(torch.equal(a["state"][k], b["state"][k]) for k in a["state"])   # deterministic given seed
-    atomic_torch_save(tmp_path / "gan.pt", a)                       # what llcore.cache.cached stores
+    atomic_torch_save(tmp_path / "gan.pt", a)                       # what llcore.repro.cache.cached stores
     G = gan.mnist_generator(torch_load(tmp_path / "gan.pt"))
     out = G(torch.randn(3, 16))
     assert out.shape == (3, 1, 28, 28) and out.min() >= 0 and out.max() <= 1

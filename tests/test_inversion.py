@@ -83,7 +83,7 @@ def test_bad_inputs_get_clear_errors(toy):
 
 
 def test_record_save_and_load_round_trip(toy, tmp_path):
-    from llcore.io import load_record, save_record
+    from llcore.repro.io import load_record, save_record
     p, y = toy
     rec = invert(p, y, None, steps=4, snapshot_steps=[2], keep_trajectory=True)
     back = load_record(save_record(tmp_path / "r.pt", rec))

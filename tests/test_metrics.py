@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from llcore.metrics import reach, speedup_at, speedup_seconds, speedup_steps
-from llcore.results import split_summary, validate_metrics, variant_summary
+from llcore.repro.results import split_summary, validate_metrics, variant_summary
 
 # baseline halves the loss every 2 steps, landscape every step: landscape is twice as fast
 B = 0.5 ** (np.arange(201) / 2)
@@ -70,7 +70,7 @@ def test_variant_summary_pairs_seeds_and_reports_spreads():
 
 def test_git_sha_is_dirty_for_code_changes_but_not_for_results(tmp_path):
     import subprocess
-    from llcore.results import git_sha
+    from llcore.repro.results import git_sha
     run = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)
     run("init", "-q")
     (tmp_path / "results").mkdir()

@@ -1,4 +1,4 @@
-"""Human-pose forward model and data (llcore/problems/{body,poses,pose}.py)."""
+"""Human-pose forward model and data (llcore/tasks/{body,poses,pose}.py)."""
 import hashlib
 import pickle
 
@@ -10,7 +10,7 @@ torch.set_num_threads(1)
 
 import smplx  # noqa: E402
 
-from llcore.problems import body, pose, poses  # noqa: E402
+from llcore.tasks import body, pose, poses  # noqa: E402
 
 
 # fixtures

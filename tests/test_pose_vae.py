@@ -1,7 +1,7 @@
 import torch
 
-from llcore.problems.pose_vae import DecoderMapping, load_pose_vae, train_pose_vae
-from llcore.problems.poses import sample_poses
+from llcore.tasks.pose_vae import DecoderMapping, load_pose_vae, train_pose_vae
+from llcore.tasks.poses import sample_poses
 
 
 def test_vae_learns_and_its_decoder_is_a_mapping_starting_at_the_prior_mean():

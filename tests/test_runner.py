@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from llcore import runner
-from llcore.report import write_results_index
+from llcore.repro import runner
+from llcore.repro.report import write_results_index
 
 # helpers
 

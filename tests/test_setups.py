@@ -1,8 +1,8 @@
-"""llcore.problems.setups: the 01 / 03 problems rebuilt in one call (tiny sizes, a temporary cache)."""
+"""llcore.repro.builders: the 01 / 03 problems rebuilt in one call (tiny sizes, a temporary cache)."""
 import pytest
 import torch
 
-from llcore.problems.setups import make_setup, training_work
+from llcore.repro.builders import make_setup, training_work
 
 
 @pytest.fixture(autouse=True)

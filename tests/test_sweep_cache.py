@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from llcore.cache import cached
+from llcore.repro.cache import cached
 from llcore.sweep import score_curve, sweep_lr
 
 
@@ -27,3 +27,20 @@ def test_cache_builds_once_and_rebuilds_a_corrupt_file(tmp_path):
     with pytest.warns(UserWarning, match="corrupt"):
         cached("thing", {"n": 1}, build, tmp_path, log=lambda s: None)
     assert len(calls) == 3
+
+
+def test_cache_key_follows_the_engine_and_tasks_not_the_harness(tmp_path):
+    import shutil
+    from llcore.repro.cache import PACKAGE, code_version
+    pkg = tmp_path / "llcore"
+    shutil.copytree(PACKAGE, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    before = code_version(pkg)
+    assert before == code_version(PACKAGE)
+    for harness_file in ("repro/runner.py", "repro/report.py"):
+        (pkg / harness_file).write_text((pkg / harness_file).read_text() + "\n# edited\n")
+    assert code_version(pkg) == before                       # the harness does not retrain θ
+    (pkg / "trainer.py").write_text((pkg / "trainer.py").read_text() + "\n# edited\n")
+    after_engine = code_version(pkg)
+    assert after_engine != before                            # the engine does
+    (pkg / "tasks" / "gan.py").write_text((pkg / "tasks" / "gan.py").read_text() + "\n# edited\n")
+    assert code_version(pkg) not in (before, after_engine)  # and so do the tasks

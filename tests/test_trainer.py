@@ -7,7 +7,7 @@ import torch
 
 from llcore import ResidualMLP, TrainConfig, Trainer, TrainingDiverged, invert, make_mapping
 from llcore.metrics import speedup_at
-from llcore.problems.toy import toy_problem, toy_targets
+from llcore.tasks.toy import toy_problem, toy_targets
 from llcore.sweep import sweep_lr
 
 
@@ -49,7 +49,7 @@ def test_forward_model_is_untouched(param_problem):
 RESUME_SCRIPT = textwrap.dedent("""
     import sys, torch
     from llcore import ResidualMLP, TrainConfig, Trainer
-    from llcore.problems.toy import toy_problem, toy_targets
+    from llcore.tasks.toy import toy_problem, toy_targets
     rounds, ckpt, out, init_seed = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
     torch.set_num_threads(1)   # bit-exact across processes even on a loaded machine (MKL may drop threads there)
     p = toy_problem()

@@ -8,12 +8,12 @@ import os, time, torch, numpy as np
 torch.set_num_threads(1)
 STUDY = os.environ.get("STUDY_DIR", "/tmp/llcore_studies")
 os.makedirs(STUDY, exist_ok=True)
-from llcore.cache import cached
-from llcore.problems import attacks
-from llcore.problems.classifiers import accuracy, load_classifier, train_classifier
-from llcore.problems.data import mnist_split
-from llcore.problems.ssl import Augment, SSLLoss, load_ssl_head, train_ssl_head
-from llcore.problems.defense import reversal_problem, accuracy_along
+from llcore.repro.cache import cached
+from llcore.tasks import attacks
+from llcore.tasks.classifiers import accuracy, load_classifier, train_classifier
+from llcore.tasks.data import mnist_split
+from llcore.tasks.ssl import Augment, SSLLoss, load_ssl_head, train_ssl_head
+from llcore.tasks.defense import reversal_problem, accuracy_along
 split = mnist_split()
 x_train, y_train = split["train"]
 x_val, y_val = x_train[-100:], y_train[-100:]

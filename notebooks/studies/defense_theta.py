@@ -7,8 +7,8 @@ import sys, json; sys.path.insert(0, str(__import__("pathlib").Path(__file__).pa
 from defense_common import *
 from llcore import ResidualMLP, TrainConfig, Trainer
 from llcore.mapping import _embed
-from llcore.experiment import Method, compare
-from llcore.runtime import set_seed
+from llcore.repro.experiment import Method, compare
+from llcore.seeding import set_seed
 name = sys.argv[1]; cfg = json.loads(sys.argv[2])
 m, head = backbone("standard")
 d = torch.load(f"{STUDY}/adv_std.pt")

@@ -13,10 +13,10 @@ import torch
 torch.set_num_threads(1)
 import numpy as np
 from llcore import ResidualMLP, TrainConfig, Trainer
-from llcore.experiment import Method, compare
+from llcore.repro.experiment import Method, compare
 from llcore.metrics import speedup_at
-from llcore.problems import gan
-from llcore.runtime import set_seed
+from llcore.tasks import gan
+from llcore.seeding import set_seed
 
 OUT = os.environ.get("STUDY_DIR", "/tmp/llcore_studies/faces")
 os.makedirs(OUT, exist_ok=True)
@@ -62,7 +62,7 @@ cached_b = json.load(open(bpath)) if os.path.exists(bpath) else {"runs": {}, "se
 todo = [(sname, lr) for sname in ("normal", "cstar") for lr in LRS if f"{sname}@{lr}" not in cached_b["runs"]]
 if todo:
     t0 = time.perf_counter()
-    from llcore.experiment import fixed_start
+    from llcore.repro.experiment import fixed_start
     c_fixed = fixed_start(problem, y_train[:64], steps=200, lr=0.1, seed=0)
     starts = {"normal": None, "cstar": (lambda s, y: c_fixed.expand(len(y), -1).clone())}
     for sname, lr in todo:

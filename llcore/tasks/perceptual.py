@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from ..io import torch_load
+from ..checkpoint import torch_load
 
 # helpers
 

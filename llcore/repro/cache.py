@@ -1,9 +1,10 @@
 """A cache for expensive artifacts (trained θ, generators, classifiers), outside git.
 
-    key = sha256(kind, configuration, llcore source code)
+    key = sha256(kind, configuration, source of the engine (llcore/*.py) and the tasks (llcore/tasks/))
 
-so an artifact is rebuilt whenever its configuration or the engine's code changes, and reused
-otherwise. A corrupt cache file is rebuilt, not trusted.
+so an artifact is rebuilt whenever its configuration or the code that builds it changes, and reused
+otherwise. The harness (llcore/repro/), the notebooks and the docs are not part of the key: editing a runner,
+a report or a figure never retrains θ. A corrupt cache file is rebuilt, not trusted.
 """
 from __future__ import annotations
 
@@ -13,15 +14,23 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
-from .io import atomic_torch_save, torch_load
+from ..checkpoint import atomic_torch_save, torch_load
 from .paths import cache_dir
 
 
-def code_version() -> str:
-    """sha256 over llcore's Python sources (12 hex digits)."""
+PACKAGE = Path(__file__).resolve().parents[1]      # llcore/
+
+
+def built_from(package: Path = PACKAGE) -> list[Path]:
+    """The sources an artifact depends on: the engine's modules and the tasks' modules, sorted."""
+    return sorted([*package.glob("*.py"), *(package / "tasks").rglob("*.py")])
+
+
+def code_version(package: Path = PACKAGE) -> str:
+    """sha256 over the engine's and the tasks' Python sources (12 hex digits)."""
     h = hashlib.sha256()
-    for p in sorted(Path(__file__).parent.rglob("*.py")):
-        h.update(p.relative_to(Path(__file__).parent).as_posix().encode())
+    for p in built_from(package):
+        h.update(p.relative_to(package).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:12]
 

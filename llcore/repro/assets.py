@@ -14,7 +14,7 @@ runs need it (default: every run of its notebook that sets the parameter), `acce
 folder count as present. Only existence is checked: loaders (gan.load_custom_generator, body.load_body, ...)
 still validate contents.
 
-    python -m llcore.assets     lists every asset, where it is expected and whether it is there
+    python -m llcore.repro.assets     lists every asset, where it is expected and whether it is there
 """
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from llcore.problems.gan import is_factory_spec
+from llcore.tasks.gan import is_factory_spec
 
 # helpers
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 VAR = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 
 
@@ -104,7 +104,7 @@ ASSETS = (
         name="LPIPS AlexNet trunk (alexnet-owt-7be5be79.pth)",
         notebook="", param="", default="$TORCH_HOME/hub/checkpoints/alexnet-owt-7be5be79.pth",
         how="download https://download.pytorch.org/models/alexnet-owt-7be5be79.pth to {path}; read by "
-            "llcore.problems.perceptual.lpips_distance. Optional: 01 reports LPIPS for colour generators when "
+            "llcore.tasks.perceptual.lpips_distance. Optional: 01 reports LPIPS for colour generators when "
             "this file is there (parameter perceptual: auto), else the EffNet-Lite0 feature distance under its own name",
     ),
 )

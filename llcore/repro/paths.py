@@ -12,7 +12,7 @@ def repo_root(start: str | Path | None = None) -> Path:
         if (p / "pyproject.toml").is_file() and (p / "llcore").is_dir():
             return p
     # installed elsewhere: fall back to the checkout this package was imported from
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def results_dir(profile: str, experiment: str, root: str | Path | None = None) -> Path:

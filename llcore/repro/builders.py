@@ -21,10 +21,10 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor
 
-from ..cache import cached
+from .cache import cached
 from ..mapping import Mapping, ResidualMLP, make_mapping
 from ..problem import Problem
-from ..runtime import set_seed
+from ..seeding import set_seed
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Setup:
     theta: Callable[..., Mapping]               # (width, depth, dim_z=None) -> ResidualMLP (the identity at init)
     random_theta: Callable[..., Mapping]        # (width, depth, seed) -> untrained MLP
     start_candidates: dict                      # label -> x0 function (seed, targets) -> x_0, or None: problem's x_0
-    which: str                                  # the curve compared: "metric" or "loss" (llcore.experiment.compare)
+    which: str                                  # the curve compared: "metric" or "loss" (llcore.repro.experiment.compare)
     metric: str                                 # its name in metrics.json
     key: dict                                   # what identifies the problem, for cache keys
     notes: dict = field(default_factory=dict)   # one line each: problem, targets, metric
@@ -66,7 +66,7 @@ def _seeded_random_theta(dim_x: int, width: int, depth: int, seed: int, device) 
 def mnist_gan_setup(device="cpu", nz: int = 64, gan_steps: int = 3000, init: str = "zeros", n_val: int = 64,
                     n_test: int = 128, log: Callable[[str], None] = print) -> Setup:
     """01_gan_inversion with generator mnist: x = latent (nz,), y = a 28x28 digit, loss and metric pixel MSE."""
-    from . import data, gan
+    from ..tasks import data, gan
     split = data.mnist_split(seed=0)
     train_images = split["train"][0]
     art = cached("mnist_dcgan", {"nz": nz, "steps": gan_steps, "seed": 0},
@@ -99,8 +99,8 @@ def pose_setup(device="cpu", smpl_model_dir: Optional[str] = None, n_train: int 
     """03_human_pose: x = SMPL axis-angle pose (72,), y = noisy 2D keypoints (24, 3); compared on the objective
     (reprojection error + prior), which is what descent minimizes (03 shows MPJPE is depth-ambiguous); the final
     MPJPE in mm is recorded besides (final_measures)."""
-    from . import body, poses
-    from .pose import BodyJoints, PerspectiveCamera, make_targets, mpjpe, pose_problem
+    from ..tasks import body, poses
+    from ..tasks.pose import BodyJoints, PerspectiveCamera, make_targets, mpjpe, pose_problem
     smpl, body_info = body.load_body(smpl_model_dir or None)
     smpl = smpl.to(device)
     joints_of = BodyJoints(smpl).to(device).eval().requires_grad_(False)
@@ -152,7 +152,7 @@ def make_setup(name: str, **kwargs) -> Setup:
 
 def training_work(problem: str, setup: dict, theta: dict, train: dict, device="cpu") -> Callable[[], list]:
     """Build SETUPS[problem](**setup), θ = setup.theta(**theta) and a Trainer with TrainConfig(**train); return a
-    callable that trains (for llcore.memory.in_child, which measures only that call)."""
+    callable that trains (for llcore.repro.memory.in_child, which measures only that call)."""
     from ..trainer import TrainConfig, Trainer
     s = make_setup(problem, device=device, **setup)
     set_seed(train.get("seed", 0))

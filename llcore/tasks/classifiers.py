@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..io import torch_load
+from ..checkpoint import torch_load
 
 KINDS = ("standard", "pgd_at", "trades")
 

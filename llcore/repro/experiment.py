@@ -19,11 +19,11 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from .inversion import invert
-from .mapping import Mapping
-from .problem import Problem
+from ..inversion import invert
+from ..mapping import Mapping
+from ..problem import Problem
 from .results import split_summary
-from .sweep import sweep_lr
+from ..sweep import sweep_lr
 
 
 @dataclass

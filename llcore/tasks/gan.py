@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..io import torch_load
+from ..checkpoint import torch_load
 from ..problem import Problem, normal_init, zeros_init
 
 # helpers
@@ -117,7 +117,7 @@ def train_mnist_gan(images: Tensor, nz: int = 64, steps: int = 3000, batch: int 
 
     one D step then one G step per iteration; batches are drawn from seeded epoch permutations. Runs on the
     CPU and is deterministic given `seed` (same torch build and thread count); about 12 steps/s at batch 64 on
-    2 CPU threads. Returns a dict of plain values for llcore.cache.cached: state (G's state_dict), d_state,
+    2 CPU threads. Returns a dict of plain values for llcore.repro.cache.cached: state (G's state_dict), d_state,
     seconds (wall time), losses (one [L_D, L_G] pair per step), nz, ngf, ndf, steps. Rebuild the generator
     with mnist_generator(result).
     """

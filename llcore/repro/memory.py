@@ -85,10 +85,10 @@ def load_target(target: str) -> Callable:
 def in_child(target: str, kwargs: dict, device="cpu", timeout: float = 900) -> dict:
     """measure_peak of load_target(target)(**kwargs, device=device)() in a fresh Python process (same interpreter,
     same llcore); returns its {"peak_mib", "method"} plus "process": "child"."""
-    root = str(Path(__file__).resolve().parent.parent)               # so the child imports this very llcore
+    root = str(Path(__file__).resolve().parents[2])             # so the child imports this very llcore
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     spec = json.dumps({"target": target, "kwargs": kwargs, "device": str(device)})
-    proc = subprocess.run([sys.executable, "-m", "llcore.memory"], input=spec, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "llcore.repro.memory"], input=spec, capture_output=True, text=True,
                           env=env, timeout=timeout)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(_MARK)]
     if proc.returncode != 0 or not lines:

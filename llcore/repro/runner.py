@@ -1,4 +1,4 @@
-"""Run the experiment notebooks with papermill: `python -m llcore.runner --profile default`.
+"""Run the experiment notebooks with papermill: `python -m llcore.repro.runner --profile default`.
 
 Every `notebooks/NN_*.ipynb` (sorted by name, or the one picked with `--only`) is executed once per parameter set:
 
@@ -10,7 +10,7 @@ Every `notebooks/NN_*.ipynb` (sorted by name, or the one picked with `--only`) i
 - `profile` is injected into every notebook that declares it.
 
 All parameter names are checked against each notebook's `parameters` cell before anything runs, and so is every
-real asset a run names (`llcore.assets`, e.g. the StyleGAN generator and SMPL files of the `paper` profile): if
+real asset a run names (`llcore.repro.assets`, e.g. the StyleGAN generator and SMPL files of the `paper` profile): if
 any is missing, one list says which run needs what, where, and how to get it. Asset paths may use $VARS
 ($LLCORE_ASSETS defaults to <repo>/assets); relative ones are taken from the repository root and reach the notebook
 absolute. Executed copies go to `runs/<profile>/<stem>.ipynb` (or `<stem>__<run_name>.ipynb`), with `notebooks/`
@@ -38,14 +38,14 @@ import papermill
 import yaml
 from papermill.exceptions import PapermillExecutionError
 
-from llcore import assets
-from llcore.io import atomic_write_json, atomic_write_text
-from llcore.report import MISSING, markdown_table, write_results_index
+from llcore.repro import assets
+from llcore.repro.io import atomic_write_json, atomic_write_text
+from llcore.repro.report import MISSING, markdown_table, write_results_index
 
 PROFILES = ("smoke", "default", "paper")
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # Kernel log noise: ipykernel >= 7 warns on every start that its local TCP sockets are unencrypted, and the
 # interrupt jupyter_client sends on shutdown can log a spurious KeyboardInterrupt error. Cell errors and dead
 # kernels reach papermill as messages, not as these logs, so nothing is lost.
@@ -356,7 +356,7 @@ def report_failures(results: list[RunResult], repo_root: Path) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line; see the module docstring."""
     parser = argparse.ArgumentParser(
-        prog="python -m llcore.runner", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m llcore.repro.runner", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--profile", choices=PROFILES, default="default",
                         help="parameter profile (default: %(default)s)")

@@ -33,6 +33,7 @@ import hashlib
 import io
 import os
 import pickle
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,7 @@ N_JOINTS = 24
 ROOT_PARENT = 4294967295                       # what SMPL files store as the root's parent (uint32 -1)
 FILE_NAME = "SMPL_NEUTRAL.pkl"
 REQUIRED_KEYS = ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table", "f")
-GENERATOR_TAG = "llcore.problems.body.write_procedural_smpl"
+GENERATOR_TAG = "llcore.tasks.body.write_procedural_smpl"
 UNITS = "metres"
 
 # rest joints of the procedural body (metres; T-pose; pelvis at the origin; x = body's left, y up, z forward)
@@ -204,7 +205,7 @@ def procedural_smpl_bytes(n_ring: int = 8, n_stations: int = 5) -> bytes:
 
 def write_procedural_smpl(folder: str | Path, n_ring: int = 8, n_stations: int = 5) -> Path:
     """Write folder/SMPL_NEUTRAL.pkl (atomically); the same arguments always give the same bytes."""
-    from ..io import atomic_write_bytes
+    from ..checkpoint import atomic_write_bytes
     return atomic_write_bytes(Path(folder) / FILE_NAME, procedural_smpl_bytes(n_ring, n_stations))
 
 
@@ -292,10 +293,15 @@ def procedural_vertex_ids(v_template: np.ndarray, joints: np.ndarray) -> dict:
             for k, p in landmarks.items()}
 
 
+def _default_cache() -> Path:
+    return Path(os.environ.get("LLCORE_CACHE") or Path(tempfile.gettempdir()) / "llcore")
+
+
 def load_body(model_dir: str | Path | None = None, cache_dir: str | Path | None = None):
     """(smplx.SMPL model, info). model_dir (else $SMPL_MODEL_DIR): a folder with SMPL_NEUTRAL.pkl (or smpl/
     SMPL_NEUTRAL.pkl) or the file itself. Neither set: the procedural body, written to cache_dir (default
-    <llcore cache>/procedural_smpl) when missing or when its bytes differ from what the generator makes now.
+    $LLCORE_CACHE/procedural_smpl, else <temp dir>/llcore/procedural_smpl) when missing or when its bytes differ
+    from what the generator makes now.
 
     info: source ("real" | "procedural"), path, sha256 (of the file), n_vertices, n_joints (24), units
     ("metres"), joint_names, parents.
@@ -303,8 +309,7 @@ def load_body(model_dir: str | Path | None = None, cache_dir: str | Path | None 
     import smplx
     model_dir = model_dir if model_dir not in (None, "") else os.environ.get("SMPL_MODEL_DIR") or None
     if model_dir is None:
-        from ..paths import cache_dir as default_cache
-        folder = Path(cache_dir) if cache_dir is not None else default_cache() / "procedural_smpl"
+        folder = Path(cache_dir) if cache_dir is not None else _default_cache() / "procedural_smpl"
         data = procedural_smpl_bytes()
         path = folder / FILE_NAME
         if not path.is_file() or path.read_bytes() != data:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .io import atomic_write_json
-from .metrics import mean_and_spread, speedup_at, speedup_seconds, speedup_steps
+from ..metrics import mean_and_spread, speedup_at, speedup_seconds, speedup_steps
 from .paths import repo_root
 
 REPORT_STEPS = (1, 5, 10, 20, 50, 100, 200)
