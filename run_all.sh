@@ -19,7 +19,7 @@ Usage:
                   real assets, all checked before any notebook runs: python -m llcore.repro.assets lists them)
       --only      one notebook, by stem or prefix: 00 or 00_toy
       --run       only the runs of that name in the profile's params file: --only 01 --run faces
-      -p          override a parameter in every run, VALUE read as YAML: -p n_steps 50 -p seeds '[0, 1]'
+      -p          override a parameter in every run, VALUE read as YAML: -p seed 3 -p n_seeds 2 -p device cpu
       A full run (no --only, no -p) ends with the benchmark (benchmarks/bench.py → results/<profile>/bench/).
   ./run_all.sh [--profile P] --bench
       The speed and memory benchmark alone (quick on smoke), after the notebooks whose metrics it reads.
@@ -130,7 +130,7 @@ main() {
         (($# >= 2)) || die_usage "--run needs a run name, e.g. faces"
         args+=(--run "$2"); shift 2 ;;
       -p)
-        (($# >= 3)) || die_usage "-p needs a KEY and a VALUE, e.g. -p n_steps 50"
+        (($# >= 3)) || die_usage "-p needs a KEY and a VALUE, e.g. -p seed 3"
         args+=(-p "$2" "$3"); shift 3 ;;
       *) die_usage "unknown option '$1'" ;;
     esac

@@ -1,4 +1,4 @@
-"""The benchmark of issue 8: speed and memory of llcore on every experiment's forward model (a benchmark, not a test).
+"""The benchmark: speed and memory of llcore on every experiment's forward model (a benchmark, not a test).
 
     (a) overhead   llcore's invert() vs a bare torch.optim.Adam loop on the same objective that keeps the same
                    per-step loss and metric, θ = none (X-space); median over repeats of (llcore s / bare s) − 1, the two

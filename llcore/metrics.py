@@ -1,4 +1,4 @@
-"""Speed-up metrics of ../shared/RESULTS.md, computed from mean metric curves.
+"""Speed-up metrics (docs/results.md), computed from mean metric curves.
 
 A curve is indexed by step t = 0..budget (value after t optimizer steps), lower is better unless
 `higher_is_better`. With reach(c, v) = the first step t >= 1 at which curve c is at least as good as v:

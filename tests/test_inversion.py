@@ -5,7 +5,7 @@ from llcore import InnerOptimizer, ResidualMLP, invert, make_mapping
 
 
 def test_identity_residual_theta_reproduces_the_baseline(toy):
-    # acceptance 1: θ starts as the identity, so descent in Z is the X-space baseline step for step
+    # θ starts as the identity, so descent in Z is the X-space baseline step for step
     p, y = toy
     base = invert(p, y, None, "adam", 0.05, 50, generator=torch.Generator().manual_seed(0))
     theta = ResidualMLP(p.dim_x, width=64, depth=3)

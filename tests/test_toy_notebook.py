@@ -1,4 +1,4 @@
-"""Notebook 00_toy at the smoke profile, run twice with the same seed: identical numbers (acceptance 3 of issue 3).
+"""Notebook 00_toy at the smoke profile, run twice with the same seed: identical numbers.
 
 Wall-clock quantities (provenance, speedup_seconds, seconds_per_step, θ training seconds) are measurements of this
 machine's speed and are left out of the comparison; every other number must match exactly.

@@ -17,7 +17,7 @@ def small_config(**kw):
 
 
 def test_it_learns_a_faster_landscape():
-    # acceptance 2: < 1 min of CPU training; held-out speedup_at["10"] >= 3 against the tuned baseline
+    # < 1 min of CPU training; held-out speedup_at["10"] >= 3 against the tuned baseline
     torch.manual_seed(0)
     p = toy_problem()
     _, y_train = toy_targets(p, 4096, seed=1)
@@ -35,7 +35,7 @@ def test_it_learns_a_faster_landscape():
 
 
 def test_forward_model_is_untouched(param_problem):
-    # acceptance 5: F's parameters are bit-identical after θ training and inversion, and get no gradient
+    # F's parameters are bit-identical after θ training and inversion, and get no gradient
     p, y = param_problem
     before = [q.detach().clone() for q in p.forward.parameters()]
     theta = make_mapping("residual", p.dim_x, width=32)
@@ -64,7 +64,7 @@ RESUME_SCRIPT = textwrap.dedent("""
 
 
 def test_resume_in_a_fresh_process_gives_identical_theta(tmp_path):
-    # acceptance 4: 2N rounds straight == N rounds, then a new process resuming for N more
+    # 2N rounds straight == N rounds, then a new process resuming for N more
     script = tmp_path / "run.py"
     script.write_text(RESUME_SCRIPT)
     run = lambda *a: subprocess.run([sys.executable, str(script), *map(str, a)], check=True)

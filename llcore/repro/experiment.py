@@ -1,4 +1,4 @@
-"""Comparing methods fairly, as every experiment notebook does (../shared/RESULTS.md, DEVELOPERS.md standards).
+"""Comparing methods fairly, as every experiment notebook does (docs/results.md).
 
     1. each method gets its own learning-rate sweep on validation targets (sweep.py);
     2. every method runs the same inversion loop with the same budget on the same test targets;

@@ -1,4 +1,4 @@
-"""metrics.json as ../shared/RESULTS.md defines it: building, validating, writing, with provenance.
+"""metrics.json as docs/results.md defines it: building, validating, writing, with provenance.
 
 For one split, from per-seed mean curves c_s(t) (t = 0..budget) of each method:
     curves[m][t] = mean_s c_s(t),  spread[m][t] = std_s c_s(t)
@@ -96,7 +96,7 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
 
 
 def variant_summary(baseline: dict, variant: dict, metric: str, budget: int, higher_is_better: bool = False) -> dict:
-    """One ablation variant's entry of `variants` (../shared/RESULTS.md) against a baseline.
+    """One ablation variant's entry of `variants` (docs/results.md) against a baseline.
     baseline, variant: {"curves": [per-seed array (budget+1,)], "seconds": [same]}, seed i of one paired with seed i
     of the other (same test targets). Speed-ups come from the mean curves (split_summary); `*_spread` is the standard
     deviation over seeds of the same number computed seed by seed; `final` is the mean metric at the budget."""
@@ -150,7 +150,7 @@ def validate_metrics(m: dict) -> dict:
         if k not in prov:
             errs.append(f"provenance: missing {k!r}")
     if errs:
-        raise ValueError("metrics.json does not follow ../shared/RESULTS.md:\n  " + "\n  ".join(errs))
+        raise ValueError("metrics.json does not follow the results contract (docs/results.md):\n  " + "\n  ".join(errs))
     return m
 
 

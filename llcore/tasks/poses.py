@@ -298,7 +298,7 @@ def in_range(poses: Tensor) -> Tensor:
 
 def mean_pose(poses: Tensor) -> Tensor:
     """The mean pose (72,): per joint (global orientation included), the chordal L2 mean of the rotations,
-    as a rotation vector. The fair common start x_0 for every method (issue 6)."""
+    as a rotation vector. The fair common start x_0 for every method."""
     from scipy.spatial.transform import Rotation
     rv = poses.detach().double().cpu().numpy().reshape(len(poses), 24, 3)
     mean = [Rotation.from_rotvec(rv[:, j]).mean().as_rotvec() for j in range(24)]
