@@ -32,7 +32,7 @@ import llcore
 from llcore import ResidualMLP, TrainConfig, Trainer, invert
 from llcore.repro.io import atomic_write_json, atomic_write_text
 from llcore.repro.paths import repo_root
-from llcore.repro.results import now, provenance
+from llcore.repro.results import amortization as amortization_of, now, provenance
 from llcore.seeding import pick_device
 
 # forward models, one per experiment: (name, problem, targets), built on `device`
@@ -225,16 +225,6 @@ def _n_test(stem: str, run_name: str = None) -> int:
     return int(ast.literal_eval(str(n)))
 
 
-def break_even(train_s: float, baseline_s_per_step: float, budget: int, speedup_seconds: float, n: int):
-    """(seconds saved per target, inversions until θ's training is repaid or None if never).
-    The baseline needs budget · s/step seconds for a batch of n targets to reach its final level; landscape reaches
-    that level speedup_seconds times sooner."""
-    if not speedup_seconds > 0:
-        return float("-inf"), None
-    saved = baseline_s_per_step * budget * (1 - 1 / speedup_seconds) / n
-    return saved, (train_s / saved if saved > 0 else None)
-
-
 def amortization(profile) -> list:
     """(d) from the committed metrics: seconds saved per inverted target and the break-even count."""
     rows = []
@@ -250,10 +240,10 @@ def amortization(profile) -> list:
         s, train = m["splits"][split], m["theta"]["train_seconds_mean"]
         train = float(train[split] if isinstance(train, dict) else train)       # 02: one θ per backbone
         n = _n_test(stem, run)
-        saved, even = break_even(train, s["seconds_per_step"]["baseline"], s["budget_steps"], s["speedup_seconds"], n)
+        a = amortization_of(s, train, n)          # the same function the notebooks use
         rows.append({"experiment": exp, "split": split, "theta_train_s": train, "targets_per_batch": n,
-                     "speedup_seconds": s["speedup_seconds"], "saved_s_per_target": saved,
-                     "break_even_inversions": even,
+                     "speedup_seconds": s["speedup_seconds"], "saved_s_per_target": a["seconds_saved_per_target"],
+                     "break_even_inversions": a["break_even_inversions"],
                      "source": str(path.relative_to(repo_root()))})
     return rows
 

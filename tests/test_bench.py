@@ -1,4 +1,5 @@
-"""The benchmark's amortization rule (benchmarks/bench.py): when θ's training cost is paid back."""
+"""The amortization rule (llcore.repro.results.amortization, read by benchmarks/bench.py and the notebooks): when
+θ's training cost is paid back."""
 import importlib.util
 from pathlib import Path
 
@@ -10,11 +11,13 @@ spec.loader.exec_module(bench)
 
 
 def test_break_even_repays_training_and_never_when_slower():
+    from llcore.repro.results import amortization
+    split = lambda sp: {"seconds_per_step": {"baseline": 0.05}, "budget_steps": 200, "speedup_seconds": sp}
     # baseline: 200 steps at 0.05 s for 100 targets = 10 s; landscape 2x faster in seconds saves 5 s / 100 targets
-    saved, n = bench.break_even(train_s=500.0, baseline_s_per_step=0.05, budget=200, speedup_seconds=2.0, n=100)
-    assert saved == pytest.approx(0.05) and n == pytest.approx(10_000)
-    assert bench.break_even(500.0, 0.05, 200, 0.8, 100)[1] is None          # slower in seconds: never repaid
-    assert bench.break_even(500.0, 0.05, 200, 1.0, 100)[1] is None
+    a = amortization(split(2.0), train_seconds=500.0, n_targets=100)
+    assert a["seconds_saved_per_target"] == pytest.approx(0.05) and a["break_even_inversions"] == pytest.approx(10_000)
+    assert amortization(split(0.8), 500.0, 100)["break_even_inversions"] is None      # slower in seconds: never repaid
+    assert amortization(split(1.0), 500.0, 100)["break_even_inversions"] is None
 
 
 def test_batch_size_comes_from_the_named_run():

@@ -95,6 +95,22 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
     }
 
 
+def amortization(split: dict, train_seconds: float, n_targets: int) -> dict:
+    """When θ's training pays for itself, from one `splits` entry (the only definition; notebooks and the benchmark
+    both call it). The baseline needs budget · (its seconds per step) for a batch of n_targets to reach its final
+    level; landscape gets there speedup_seconds times sooner, so each inverted target saves
+
+        saved = baseline_s_per_step · budget · (1 − 1 / speedup_seconds) / n_targets   seconds,
+
+    and θ's training is repaid after train_seconds / saved inversions (None: never, when saved ≤ 0)."""
+    sp = split["speedup_seconds"]
+    saved = (split["seconds_per_step"]["baseline"] * split["budget_steps"] * (1 - 1 / sp) / n_targets
+             if sp and sp > 0 else None)
+    return {"theta_train_seconds": float(train_seconds), "targets_per_batch": int(n_targets),
+            "seconds_saved_per_target": saved,
+            "break_even_inversions": train_seconds / saved if saved is not None and saved > 0 else None}
+
+
 def variant_summary(baseline: dict, variant: dict, metric: str, budget: int, higher_is_better: bool = False) -> dict:
     """One ablation variant's entry of `variants` (docs/results.md) against a baseline.
     baseline, variant: {"curves": [per-seed array (budget+1,)], "seconds": [same]}, seed i of one paired with seed i
