@@ -36,14 +36,18 @@ die_usage() {
   exit 2
 }
 
-sha256_of() {
-  if command -v sha256sum >/dev/null; then sha256sum "$1"; else shasum -a 256 "$1"; fi | cut -d' ' -f1
+sha256_of() {   # of the files given, together
+  cat "$@" | { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi; } | cut -d' ' -f1
 }
 
-# Create or update .venv when it is missing or pyproject.toml changed since it was installed; silent otherwise.
+# What the reproduction installs: llcore with its `repro` extra, at the exact versions of the constraints file.
+INSTALL=(-c constraints/repro.txt -e ".[repro]")
+
+# Create or update .venv when it is missing or pyproject.toml or the constraints changed since it was installed;
+# silent otherwise.
 ensure_env() {
   local want have="" base start
-  want=$(sha256_of pyproject.toml)
+  want=$(sha256_of pyproject.toml constraints/repro.txt)
   [[ -f $VENV/.pyproject.sha256 ]] && have=$(<"$VENV/.pyproject.sha256")
   [[ -x $PY && $want == "$have" ]] && return 0
 
@@ -56,7 +60,7 @@ ensure_env() {
   mkdir -p "$VENV"
   if ! { "$base" -m venv "$VENV" &&
          "$PY" -m pip install -q --upgrade pip &&
-         "$PY" -m pip install -q -e .; } >"$VENV/install.log" 2>&1; then
+         "$PY" -m pip install -q "${INSTALL[@]}"; } >"$VENV/install.log" 2>&1; then
     echo "run_all.sh: setting up .venv failed; the end of $VENV/install.log:" >&2
     tail -n 40 "$VENV/install.log" >&2
     exit 1

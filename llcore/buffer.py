@@ -16,6 +16,12 @@ from torch import Tensor
 
 
 class ReplayBuffer:
+    """A FIFO ring of at most `capacity` rows of named fields (the trainer's: z (dim_z,), y_index ()).
+
+    capacity: the most rows kept (int >= 1); beyond it the oldest rows are overwritten.
+    Storage lives on the device and in the dtype of the first push's tensors; later pushes are copied there.
+    Attributes: size (valid rows), next (ring position of the next write), pushed (rows pushed ever)."""
+
     def __init__(self, capacity: int):
         if not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"buffer capacity must be an int >= 1, got {capacity!r}")
@@ -30,10 +36,14 @@ class ReplayBuffer:
 
     @property
     def memory_bytes(self) -> int:
+        """Bytes of the storage: all `capacity` rows of every field once the first push allocated them."""
         return sum(t.numel() * t.element_size() for t in self.storage.values())
 
     def push(self, **fields: Tensor) -> None:
-        """Append n rows; every field has shape (n, ...). The oldest rows are evicted first."""
+        """Append n rows; every field has shape (n, ...). The oldest rows are evicted first.
+
+        fields: name=tensor, the same names and row shapes on every push; rows are detached and copied to the
+        storage's device. More than `capacity` rows at once keep only the last `capacity`."""
         if not fields:
             raise ValueError("push needs at least one field")
         n = {v.shape[0] for v in fields.values()}
@@ -61,21 +71,27 @@ class ReplayBuffer:
         self.pushed += n
 
     def sample(self, n: int, generator: torch.Generator) -> dict[str, Tensor]:
-        """n rows drawn uniformly with replacement."""
+        """n rows drawn uniformly with replacement from the valid rows: {field: (n, ...)} on the storage's device.
+
+        generator: the CPU torch.Generator that draws the indices (the trainer's seeded stream)."""
         if self.size == 0:
             raise RuntimeError("cannot sample from an empty replay buffer")
         idx = torch.randint(self.size, (n,), generator=generator)
         return {k: v[idx.to(v.device)] for k, v in self.storage.items()}
 
     def clear(self) -> None:
+        """Forget every row (size and write position to 0); storage stays allocated and `pushed` counts on."""
         self.size = self.next = 0
 
     def state_dict(self) -> dict:
+        """capacity, size, next, pushed and the storage (only its `size` valid rows while not full), cloned."""
         return {"capacity": self.capacity, "size": self.size, "next": self.next, "pushed": self.pushed,
                 "storage": {k: v[: self.size].clone() if self.size < self.capacity else v.clone()
                             for k, v in self.storage.items()}}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore a `state_dict` of a buffer with the same capacity (ValueError otherwise). The storage is rebuilt
+        on the device of state's tensors (llcore.checkpoint loads them on the CPU)."""
         if state["capacity"] != self.capacity:
             raise ValueError(f"checkpoint buffer capacity {state['capacity']} != this buffer's {self.capacity}")
         self.size, self.next, self.pushed = state["size"], state["next"], state["pushed"]

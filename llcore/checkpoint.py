@@ -42,7 +42,8 @@ def atomic_torch_save(path, obj) -> Path:
 def torch_load(path, what: str = "file", hint: str = "") -> object:
     """torch.load with a clear error for a missing or corrupt file (weights_only, CPU).
 
-    what: how the error names the file ("θ checkpoint"); hint: what the user should do about it.
+    path: the file (str or Path); what: how the error names the file ("θ checkpoint"); hint: what the user should
+    do about it.
     Raises FileNotFoundError (missing) or ValueError (truncated, not a torch file, or pickled code)."""
     path = Path(path)
     if not path.is_file():
@@ -57,7 +58,10 @@ def torch_load(path, what: str = "file", hint: str = "") -> object:
 # training state: everything needed to continue bit-exactly (θ, AdamW, every shard's buffer and random stream)
 
 def trainer_state(trainer) -> dict:
-    """A Trainer's full state as plain tensors and values (what `Trainer.save_checkpoint` writes)."""
+    """A Trainer's full state as plain tensors and values (what `Trainer.save_checkpoint` writes).
+
+    trainer: a Trainer (or ShardedTrainer); its config, round, seconds, history, θ's and AdamW's state_dicts, and
+    every shard's buffer and random-stream state (`trainer.streams()`)."""
     from dataclasses import asdict
     streams = trainer.streams()
     return {"config": asdict(trainer.config), "round": trainer.round, "seconds": trainer.seconds,
@@ -69,7 +73,10 @@ def trainer_state(trainer) -> dict:
 
 def restore_trainer(trainer, path) -> None:
     """Load a checkpoint written by `trainer_state` into `trainer`; refuses one written with other settings
-    (except rounds and the probe/checkpoint intervals) or lacking a shard this trainer owns."""
+    (except rounds and the probe/checkpoint intervals) or lacking a shard this trainer owns.
+
+    path: the checkpoint file (FileNotFoundError if missing, ValueError if corrupt); it is loaded on the CPU, so
+    θ and AdamW copy into their own devices and the replay buffers are moved to the trainer's device."""
     from dataclasses import asdict
     from .config import RESUMABLE
     state = torch_load(path, "θ checkpoint", "Delete it to start training afresh.")
@@ -85,7 +92,8 @@ def restore_trainer(trainer, path) -> None:
     trainer.mapping.load_state_dict(state["mapping"])
     trainer.optimizer.load_state_dict(state["optimizer"])
     for k, (generator, buffer) in streams.items():
-        buffer.load_state_dict(state["buffers"][k])
+        saved = state["buffers"][k]                                 # loaded on the CPU: back to the trainer's device
+        buffer.load_state_dict({**saved, "storage": {n: v.to(trainer.device) for n, v in saved["storage"].items()}})
         generator.set_state(state["generators"][k])
     trainer.round, trainer.seconds, trainer.history = state["round"], state["seconds"], state["history"]
 
@@ -104,7 +112,10 @@ def save_theta(mapping, path, **meta) -> Path:
 
 
 def load_theta(path, device="cpu"):
-    """The mapping `save_theta` wrote, rebuilt from its recipe, with its weights, on `device`, in eval mode."""
+    """The mapping `save_theta` wrote, rebuilt from its recipe, with its weights, on `device`, in eval mode.
+
+    path: the file save_theta wrote (FileNotFoundError if missing, ValueError if corrupt or not a saved θ);
+    device: where to put it (default "cpu")."""
     from .mapping import make_mapping
     art = torch_load(path, "saved θ", "Write it with llcore.checkpoint.save_theta.")
     if not isinstance(art, dict) or art.get("format") != "llcore.theta/1":

@@ -27,7 +27,20 @@ from .problem import Problem
 
 @dataclass
 class Record:
-    """What one inversion run returns. B targets, S = steps."""
+    """What one inversion run returns (`invert`). B targets, S = steps; "device" is y's device.
+
+    loss:       (S+1, B) the objective L(F(x_t), y) + R(x_t) at x_0 … x_S; on the CPU, detached
+                (with differentiable=True: on the device, still attached to the graph).
+    seconds:    (S+1,) float64, CPU: wall-clock seconds from the start of the loop until loss[t] was known
+                (CUDA synchronized first), so seconds[0] > 0 is the cost of the first forward pass.
+    x:          (B, *x_shape) final x = θ(z_S) (x_S in X), detached, on the device.
+    z:          (B, dim_z) with a mapping, (B, *x_shape) without: the final iterate z_S, detached, on the device.
+    snapshots:  {step t: x_t (B, *x_shape)} for each of invert's `snapshot_steps`, detached, on the device.
+    trajectory: (S+1, B, dim_z) or (S+1, B, *x_shape), iterates z_0 … z_S on the device with
+                keep_trajectory=True; otherwise None.
+    metric:     (S+1, B), CPU: the problem's metric m(F(x_t), y), or None (no metric, or differentiable=True).
+    meta:       {"optimizer", "lr", "steps", "batch", "mapping" (class name or None), "problem", "device"}.
+    """
     loss: Tensor                  # (S+1, B) objective at x_0 … x_S
     seconds: Tensor               # (S+1,) cumulative wall seconds at which loss[t] was known
     x: Tensor                     # (B, *x_shape) final x = θ(z_S)
@@ -35,21 +48,22 @@ class Record:
     snapshots: dict = field(default_factory=dict)   # step -> x at that step, (B, *x_shape)
     trajectory: Optional[Tensor] = None             # (S+1, B, …) iterates z_0 … z_S
     metric: Optional[Tensor] = None                 # (S+1, B) the problem's metric, when it has one
-    meta: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)        # optimizer, lr, steps, batch, mapping, problem, device
 
     @property
     def steps(self) -> int:
+        """S, the number of optimizer steps taken (loss has S+1 rows)."""
         return self.loss.shape[0] - 1
 
     def curve(self, which: str = "loss") -> Tensor:
-        """Mean over targets per step, (S+1,), of the objective ('loss') or the problem's 'metric'."""
+        """Mean over targets per step, (S+1,), of the objective (which='loss', default) or the problem's 'metric'."""
         table = self.loss if which == "loss" else self.metric
         if table is None:
             raise ValueError(f"this record has no {which!r} (the problem defines no metric)")
         return table.mean(1)
 
     def to_dict(self) -> dict:
-        """A plain dict of CPU tensors and metadata (for io.save_record)."""
+        """The fields as a plain dict, tensors where they lie (io.save_record moves them to the CPU)."""
         return {k: getattr(self, k) for k in ("loss", "seconds", "x", "z", "snapshots", "trajectory", "metric", "meta")}
 
 
@@ -75,24 +89,46 @@ def _sync(device: torch.device):
 
 def starting_point(problem: Problem, batch: int, mapping: Optional[Mapping] = None,
                    generator: Optional[torch.Generator] = None, x0: Optional[Tensor] = None) -> Tensor:
-    """z_0 for `batch` targets: the problem's x_0 (or the given one), lifted into Z when θ is given."""
+    """z_0 for `batch` targets: the problem's x_0 (or the given one), lifted into Z when θ is given.
+
+    problem: supplies x_0 = problem.initial_x(batch, generator) (drawn on the CPU) when x0 is None.
+    batch: B, the number of targets.
+    mapping: θ; None returns x_0 itself, (B, *x_shape); otherwise mapping.initial_z(x_0 flattened), (B, dim_z).
+    generator: CPU torch.Generator for the problem's init (default: a fresh one seeded 0, so the start is fixed).
+    x0: optional X-space start (B, *x_shape), used instead of the problem's draw (shape checked).
+    Without θ the result is on x_0's device; with θ, x_0 is moved to θ's device (Mapping.device) and lifted there."""
     if x0 is None:
         x0 = problem.initial_x(batch, generator if generator is not None else torch.Generator().manual_seed(0))
     elif tuple(x0.shape) != (batch, *problem.x_shape):
         raise ValueError(f"x0 must have shape {(batch, *problem.x_shape)}, got {tuple(x0.shape)}")
     if mapping is None:
         return x0
-    return mapping.initial_z(x0.reshape(batch, -1))
+    return mapping.initial_z(x0.reshape(batch, -1).to(mapping.device))
 
 
 def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optimizer: str = "adam",
            lr: float = 0.1, steps: int = 200, z0: Optional[Tensor] = None, x0: Optional[Tensor] = None,
            generator: Optional[torch.Generator] = None, snapshot_steps: Iterable[int] = (),
            keep_trajectory: bool = False, differentiable: bool = False) -> Record:
-    """Run `steps` optimizer steps on x (mapping=None) or on z with x = mapping(z), for targets y (B, *y_shape).
+    """Run `steps` optimizer steps on x (mapping=None, Eq. 1) or on z with x = mapping(z) (Eq. 4); returns a Record.
 
-    Start: z0 if given (shape (B, dim_z), or (B, *x_shape) without a mapping), else the lift of x0,
-    else of the problem's x_0 drawn from `generator`. Everything runs on y's device.
+    problem: F, the loss and x's shape; its `project` is applied after each step in X only.
+    y: targets (B, *y_shape), checked by problem.check_targets.
+    mapping: θ, or None for the X-space baseline. θ is frozen during the run (requires_grad restored after).
+    optimizer: 'adam' (default), 'sgd' or 'sign', or an InnerOptimizer (then `lr` is ignored).
+    lr: the inner step size (default 0.1).
+    steps: S >= 0 (default 200); the objective is recorded at S+1 iterates, z_0 … z_S.
+    z0: start in Z, (B, dim_z), or (B, *x_shape) without a mapping; wins over x0 and generator.
+    x0: start in X, (B, *x_shape), lifted by starting_point when z0 is None.
+    generator: CPU generator for the problem's x_0 when neither z0 nor x0 is given (default: seeded 0).
+    snapshot_steps: steps t in [0, S] at which to keep x_t in Record.snapshots.
+    keep_trajectory: keep every iterate z_0 … z_S in Record.trajectory (what the E-step pushes).
+    differentiable: build a graph through the updates (the unrolled ablation): θ is not frozen, Record.loss stays
+        attached on the device, and the metric is not computed.
+    Device: everything must be on one device, CPU or CUDA: the run happens on y's device, and θ and F are not
+    moved there. z0, or the start lifted from x0 / the problem's x_0 (drawn on the CPU; the lift runs on θ's
+    device, see starting_point), is copied to y's device as float32.
+    Raises ValueError for a bad `steps`, snapshot step, z0 shape or a non-finite z0.
     """
     y = problem.check_targets(y)
     if not isinstance(steps, int) or steps < 0:

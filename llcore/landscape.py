@@ -46,7 +46,9 @@ TINY = 1e-30
 # helpers
 
 def objective_fn(problem: Problem, mapping: Optional[Mapping] = None) -> LossFn:
-    """ℓ over X (mapping None: p = x) or over Z (p = z, x = θ(z)): (points (M, D), y (M, …)) → (M,)."""
+    """ℓ over X (mapping None: p = x) or over Z (p = z, x = θ(z)): (points (M, D), y (M, …)) → (M,).
+
+    problem: F, L, R and x's shape (points are reshaped to (M, *x_shape)); mapping: θ, or None for X (D = dim_x)."""
     def loss_fn(p: Tensor, y: Tensor) -> Tensor:
         x = p if mapping is None else mapping(p)
         return problem.objective(x.reshape(p.shape[0], *problem.x_shape), y)
@@ -59,7 +61,9 @@ def _repeat_targets(y: Tensor, times: int) -> Tensor:
 
 
 def evaluate(loss_fn: LossFn, points: Tensor, y: Tensor, chunk: int = 1024) -> Tensor:
-    """ℓ at many points without gradients: points (M, D), y (M, …) → (M,), in chunks of `chunk` rows."""
+    """ℓ at many points without gradients: points (M, D), y (M, …) → (M,), in chunks of `chunk` rows (default 1024).
+
+    loss_fn: (points (m, D), y (m, …)) → (m,), e.g. from objective_fn."""
     with torch.no_grad():
         return torch.cat([loss_fn(p, t) for p, t in zip(points.split(chunk), y.split(chunk))])
 
@@ -109,7 +113,10 @@ def project(points: Tensor, center: Tensor, directions: Tensor) -> Tensor:
 
 @dataclass
 class Slice:
-    """A 2-D slice per target. values[b, i, j] = ℓ_b(center[b] + alpha[b, i] d₁ + beta[b, j] d₂)."""
+    """A 2-D slice per target. values[b, i, j] = ℓ_b(center[b] + alpha[b, i] d₁ + beta[b, j] d₂).
+
+    values (B, G, G), alpha (B, G), beta (B, G): as below; center (B, D): the slice's centre c;
+    directions (B, 2, D): d₁, d₂ per target (G = grid points per axis)."""
     values: Tensor       # (B, G, G) loss; first grid axis along d₁, second along d₂
     alpha: Tensor        # (B, G) coordinates along d₁ (in units of ‖d₁‖)
     beta: Tensor         # (B, G) coordinates along d₂
@@ -121,8 +128,10 @@ def slice_2d(loss_fn: LossFn, y: Tensor, center: Tensor, directions: Tensor, spa
              grid: int = 25, chunk: int = 1024) -> Slice:
     """The loss on a grid × grid plane around each target's centre.
 
-    y (B, …), center (B, D), directions (B, 2, D); span: half-width of the grid in units of each direction's
-    length, a float, (B,) per target, or (B, 2) per target and axis. An odd `grid` puts the centre on the grid."""
+    loss_fn: (points (M, D), y (M, …)) → (M,) (objective_fn); y (B, …), center (B, D), directions (B, 2, D);
+    span: half-width of the grid in units of each direction's length, a float (default 1.0), (B,) per target, or
+    (B, 2) per target and axis; grid: points per axis, >= 3 (default 25; an odd one puts the centre on the grid);
+    chunk: rows per loss_fn call (default 1024). Returns a Slice with values (B, grid, grid)."""
     b, d = center.shape
     if grid < 3:
         raise ValueError(f"grid must be >= 3 (second differences need neighbours), got {grid}")
@@ -156,7 +165,9 @@ def convex_fraction(values: Tensor, rtol: float = 1e-6) -> Tensor:
 # derivatives
 
 def gradient_norms(loss_fn: LossFn, points: Tensor, y: Tensor, chunk: int = 1024) -> Tensor:
-    """‖∇_p ℓ‖ at points (…, B, D) for targets y (B, …) → (…, B) (e.g. a whole path (T+1, B, D))."""
+    """‖∇_p ℓ‖ at points (…, B, D) for targets y (B, …) → (…, B) (e.g. a whole path (T+1, B, D)).
+
+    loss_fn: (points (M, D), y (M, …)) → (M,) (objective_fn); chunk: rows per gradient call (default 1024)."""
     lead, (b, d) = points.shape[:-2], points.shape[-2:]
     flat = points.detach().reshape(-1, d)
     targets = _repeat_targets(y, flat.shape[0] // b)
@@ -172,6 +183,9 @@ def gradient_norms(loss_fn: LossFn, points: Tensor, y: Tensor, chunk: int = 1024
 def top_hessian_eigenvalue(loss_fn: LossFn, points: Tensor, y: Tensor, iters: int = 20,
                            generator: Optional[torch.Generator] = None) -> Tensor:
     """The Hessian eigenvalue of largest magnitude (signed) of ℓ at each point: points (B, D), y (B, …) → (B,).
+
+    loss_fn: (points (B, D), y (B, …)) → (B,), rows independent (objective_fn); iters: power iterations, >= 1
+    (default 20).
 
     Power iteration v ← H v / ‖H v‖ from a random unit v (drawn on the CPU from `generator`), every target at
     once: the rows of loss_fn are independent, so the Hessian of Σ_b ℓ_b is block-diagonal and one
@@ -211,7 +225,9 @@ def path_measures(loss_fn: LossFn, y: Tensor, trajectory: Tensor, losses: Tensor
     """Every per-target measure of one space along one optimizer path, each (B,):
     grad_norm_mean (mean over t = 0..T of ‖∇ℓ(p_t)‖), hessian_top_start / hessian_top_end (at p_0 / p_T),
     loss_drop_per_length, path_length, displacement ‖p_T - p_0‖, loss_start, loss_end.
-    trajectory (T+1, B, D) in the space's coordinates, losses (T+1, B), y (B, …)."""
+    loss_fn: ℓ of that space (objective_fn); trajectory (T+1, B, D) in the space's coordinates, losses (T+1, B),
+    y (B, …); hessian_iters: power iterations of top_hessian_eigenvalue (default 20); generator: CPU generator of
+    its random start vectors (None: torch's global stream)."""
     losses = losses.to(trajectory)
     return {
         "grad_norm_mean": gradient_norms(loss_fn, trajectory, y).mean(0),

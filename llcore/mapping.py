@@ -58,6 +58,8 @@ def _lift(x: Tensor, dim_z: int) -> Tensor:
 class Mapping(nn.Module):
     """Base class: θ: (B, dim_z) → (B, dim_x), optionally bounded to ‖x‖∞ < bound.
 
+    dim_x: size of x (flattened, >= 1); dim_z: size of z (>= 1); bound: ε > 0 of the output bound x = ε·tanh(x'/ε),
+    or None (default, unbounded). Subclasses implement `unbounded` and may override `initial_z`.
     `recipe` (a dict of make_mapping's arguments, or None) lets llcore.checkpoint.save_theta / load_theta
     rebuild a mapping without its constructor arguments; subclasses of other packages may leave it None."""
 
@@ -71,10 +73,19 @@ class Mapping(nn.Module):
             raise ValueError(f"bound must be > 0, got {bound}")
         self.dim_x, self.dim_z, self.bound = int(dim_x), int(dim_z), bound
 
+    @property
+    def device(self) -> torch.device:
+        """Where θ's parameters (or buffers) live; the CPU for a mapping with neither (Identity)."""
+        for t in (*self.parameters(), *self.buffers()):
+            return t.device
+        return torch.device("cpu")
+
     def unbounded(self, z: Tensor) -> Tensor:
+        """x' = θ's output before the bound: z (B, dim_z) → (B, dim_x). Implemented by each subclass."""
         raise NotImplementedError
 
     def forward(self, z: Tensor) -> Tensor:
+        """x = θ(z): z (B, dim_z) → x (B, dim_x), ε·tanh(x'/ε) when `bound` is set; ValueError for another z shape."""
         if z.dim() != 2 or z.shape[1] != self.dim_z:
             raise ValueError(f"{type(self).__name__}: expected z of shape (B, {self.dim_z}), got {tuple(z.shape)}")
         x = self.unbounded(z)
@@ -93,6 +104,7 @@ class Identity(Mapping):
         self.recipe = {"name": "identity", "dim_x": self.dim_x, "bound": bound}
 
     def unbounded(self, z: Tensor) -> Tensor:
+        """x' = z, (B, dim_x)."""
         return z
 
 
@@ -100,8 +112,9 @@ class ResidualMLP(Mapping):
     """x = c + P z + g(z), with g's last layer initialised to zero so θ starts as the identity.
 
     dim_x: size of x (flattened); dim_z: size of z (default dim_x); width, depth: g's hidden width and number of
-    linear layers; norm: LayerNorm between them; bound: ε of an output bound ε·tanh(x/ε) (None: unbounded);
-    center: c, a fixed (dim_x,) offset (default 0), so that θ(P⁺(x0 − c)) = x0 at initialisation."""
+    linear layers (default 1024, 3: the paper's); norm: LayerNorm between them (default True); bound: ε of an
+    output bound ε·tanh(x/ε) (None: unbounded); center: c, a fixed (dim_x,) offset (default 0), so that
+    θ(P⁺(x0 − c)) = x0 at initialisation."""
 
     def __init__(self, dim_x: int, dim_z: int | None = None, width: int = 1024, depth: int = 3,
                  norm: bool = True, bound: float | None = None, center: Tensor | None = None):
@@ -117,14 +130,21 @@ class ResidualMLP(Mapping):
         self.register_buffer("center", c)
 
     def unbounded(self, z: Tensor) -> Tensor:
+        """x' = c + P z + g(z): z (B, dim_z) → (B, dim_x)."""
         return self.center + _embed(z, self.dim_x) + self.g(z)
 
     def initial_z(self, x0: Tensor) -> Tensor:
+        """z_0 = P⁺(x0 − c): x0 (B, dim_x), on c's device → (B, dim_z); θ(z_0) = x0 at initialisation when
+        dim_z >= dim_x and θ is unbounded."""
         return _lift(x0 - self.center, self.dim_z)
 
 
 class MLP(Mapping):
-    """x = g(z), randomly initialised (PyTorch defaults): the paper's "random θ". Arguments as ResidualMLP's."""
+    """x = g(z), randomly initialised (PyTorch defaults): the paper's "random θ".
+
+    dim_x: size of x (flattened); dim_z: size of z (default dim_x); width (default 1024), depth (default 3): g's
+    hidden width and number of linear layers; norm: LayerNorm between them (default True); bound: ε of an output
+    bound ε·tanh(x/ε) (None: unbounded). No centre: initial_z is P⁺ x0, and θ(z_0) ≠ x0 in general."""
 
     def __init__(self, dim_x: int, dim_z: int | None = None, width: int = 1024, depth: int = 3,
                  norm: bool = True, bound: float | None = None):
@@ -134,6 +154,7 @@ class MLP(Mapping):
         self.g = _mlp(self.dim_z, dim_x, width, depth, norm)
 
     def unbounded(self, z: Tensor) -> Tensor:
+        """x' = g(z): z (B, dim_z) → (B, dim_x)."""
         return self.g(z)
 
 
@@ -141,7 +162,8 @@ MAPPINGS = {"identity": Identity, "residual": ResidualMLP, "mlp": MLP}
 
 
 def make_mapping(name: str, dim_x: int, **kwargs) -> Mapping:
-    """Build a mapping by name: 'identity', 'residual' or 'mlp'; kwargs go to its constructor."""
+    """Build a mapping by name: 'identity', 'residual' or 'mlp' (ValueError otherwise) for x of `dim_x` elements
+    (flattened); kwargs go to its constructor (dim_z, width, depth, norm, bound, center as each accepts)."""
     if name not in MAPPINGS:
         raise ValueError(f"unknown mapping {name!r}; choose one of {sorted(MAPPINGS)}")
     return MAPPINGS[name](dim_x, **kwargs)

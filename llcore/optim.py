@@ -23,6 +23,10 @@ OPTIMIZERS = ("adam", "sgd", "sign")
 
 @dataclass
 class InnerOptimizer:
+    """One of the update rules above, with its settings.
+
+    name: 'adam' (default), 'sgd' or 'sign'; lr: step size, finite and > 0 (default 0.1); betas: Adam's (β₁, β₂)
+    (default (0.9, 0.999)); eps: Adam's ε (default 1e-8). betas and eps are unused by 'sgd' and 'sign'."""
     name: str = "adam"
     lr: float = 0.1
     betas: tuple = (0.9, 0.999)
@@ -35,12 +39,16 @@ class InnerOptimizer:
             raise ValueError(f"learning rate must be a finite number > 0, got {self.lr!r}")
 
     def init_state(self, z: Tensor) -> dict:
+        """Fresh state for iterate z: the step count t = 0, plus Adam's moments m, v (zeros like z) for 'adam'."""
         if self.name == "adam":
             return {"t": 0, "m": torch.zeros_like(z), "v": torch.zeros_like(z)}
         return {"t": 0}
 
     def step(self, z: Tensor, grad: Tensor, state: dict, differentiable: bool = False) -> Tensor:
-        """One update. In place (and returns z) unless `differentiable`, which builds a graph instead."""
+        """One update. In place (and returns z) unless `differentiable`, which builds a graph instead.
+
+        z: the iterate, any shape; grad: ∇_z of the summed loss, z's shape; state: from init_state, updated here;
+        differentiable: return a new tensor, out of place, so the step can be back-propagated (default False)."""
         state["t"] += 1
         if self.name == "sgd":
             return z - self.lr * grad if differentiable else z.sub_(grad, alpha=self.lr)

@@ -34,24 +34,25 @@ AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}    # Problem.autocast
 # helpers
 
 def zeros_init(n: int, x_shape: Sequence[int], generator: torch.Generator) -> Tensor:
-    """x_0 = 0, shape (n, *x_shape)."""
+    """x_0 = 0: n starts of shape x_shape → (n, *x_shape) on the CPU; generator is unused (the init signature)."""
     return torch.zeros(n, *x_shape)
 
 
 def normal_init(scale: float = 1.0):
-    """x_0 ~ N(0, scale²), shape (n, *x_shape); drawn on the CPU from `generator` so it is seed-exact."""
+    """An init drawing x_0 ~ N(0, scale²) (scale default 1.0): (n, x_shape, generator) → (n, *x_shape), drawn on
+    the CPU from `generator` so it is seed-exact."""
     def init(n: int, x_shape: Sequence[int], generator: torch.Generator) -> Tensor:
         return scale * torch.randn(n, *x_shape, generator=generator)
     return init
 
 
 def box_projection(low: float, high: float):
-    """Projection onto the box [low, high] (images)."""
+    """Projection onto the box [low, high] (images), element-wise clamp: x (B, *x_shape) → same shape."""
     return lambda x: x.clamp(low, high)
 
 
 def linf_projection(eps: float):
-    """Projection onto the L∞ ball of radius eps around 0 (reversal vectors)."""
+    """Projection onto the L∞ ball of radius eps around 0 (reversal vectors): clamp to [-eps, eps], same shape."""
     return lambda x: x.clamp(-eps, eps)
 
 
@@ -72,8 +73,10 @@ class Problem:
     regularizer: optional R(x) -> (B,), added to the loss.
     metric:      optional quality measure m(pred, y) -> (B,) to report besides the objective (e.g. pixel MSE
                  when the loss adds a perceptual term), computed from the same forward pass, no gradient.
+    name:        how records and error messages name the problem (default "problem").
     autocast:    None (default, float32 as written), "bf16" or "fp16" (CUDA only): F's forward pass under
                  torch.autocast in that dtype, its prediction cast back to float32 (module docstring).
+    dim_x (set, not passed): the number of elements of one x, prod(x_shape).
     """
     forward: Callable[[Tensor], Tensor]
     loss: Callable[[Tensor, Tensor], Tensor]
@@ -101,7 +104,7 @@ class Problem:
             raise ValueError(f"{self.name}: autocast must be None, 'bf16' or 'fp16', got {self.autocast!r}")
 
     def predict(self, x: Tensor) -> Tensor:
-        """F(x): as written, or under autocast in the problem's dtype and cast back to float32."""
+        """F(x) for x (B, *x_shape): as written, or under autocast in the problem's dtype and cast back to float32."""
         if self.autocast is None:
             return self.forward(x)
         if self.autocast == "fp16" and x.device.type != "cuda":
@@ -115,7 +118,8 @@ class Problem:
         return self.objective_and_metric(x, y, with_metric=False)[0]
 
     def objective_and_metric(self, x: Tensor, y: Tensor, with_metric: bool = True) -> tuple[Tensor, Optional[Tensor]]:
-        """(L(F(x), y) + R(x), m(F(x), y) or None), both (B,), from one forward pass."""
+        """(L(F(x), y) + R(x), m(F(x), y) or None), both (B,), from one forward pass. x: (B, *x_shape),
+        y: (B, *y_shape); with_metric=False (default True) skips the metric and returns None for it."""
         pred = self.predict(x)
         value = self.loss(pred, y)
         if value.dim() != 1 or value.shape[0] != x.shape[0]:
@@ -129,7 +133,7 @@ class Problem:
             return value, self.metric(pred.detach(), y)
 
     def initial_x(self, n: int, generator: torch.Generator) -> Tensor:
-        """x_0 for n targets, shape (n, *x_shape), checked."""
+        """x_0 for n targets, shape (n, *x_shape), checked: the problem's init with `generator` (CPU)."""
         x0 = self.init(n, self.x_shape, generator)
         if tuple(x0.shape) != (n, *self.x_shape):
             raise ValueError(f"{self.name}: init returned shape {tuple(x0.shape)}, "

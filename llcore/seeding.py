@@ -8,7 +8,8 @@ import torch
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    """'auto' → CUDA when present, else CPU; 'cpu', 'cuda', 'cuda:1' as given (clear error if unavailable)."""
+    """The torch.device for `name`: 'auto' (default) → CUDA when present, else CPU; 'cpu', 'cuda', 'cuda:1' as
+    given (ValueError for CUDA when it is unavailable)."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(name)

@@ -5,12 +5,10 @@ The objective (paper, Eq. 5) is the loss along whole descent trajectories in Z:
     min_θ  E_y  Σ_{t=0..T} L(F(θ(z_t)), y),     z_{t+1} = opt_step(z_t, ∇_z L(F(θ(z_t)), y))
 
 Rather than differentiating through the T steps, each round alternates
-    E-step (θ frozen):  roll out T optimizer steps in Z for a batch of training targets, push every (z_t, y)
-                        into the replay buffer;
+    E-step (θ frozen):  roll out T optimizer steps in Z for a batch of training targets; buffer every (z_t, y);
     M-step (z fixed):   K AdamW updates of θ on buffer minibatches, minimizing mean L(F(θ(z)), y).
 A non-finite loss restores the last good θ and stops with `TrainingDiverged`. Settings: config.py; beside this
-file: checkpoint/resume (checkpoint.py), probes (probes.py), the unrolled ablation (unrolled.py), shards
-(shards.py, distributed.py).
+file: checkpoint.py (resume), probes.py, unrolled.py (the unrolled ablation), shards.py and distributed.py.
 """
 from __future__ import annotations
 
@@ -42,11 +40,10 @@ class Trainer:
     """Trains `mapping` (θ) for `problem` on `train_targets` (N, *y_shape) with `config` (TrainConfig).
 
     probe_targets:   held-out targets (M, *y_shape) for llcore.probes.SpeedupProbe every `probe_every` rounds.
-    checkpoint_path: training state is saved there (every `checkpoint_every` rounds and at the end) and
-                     `train()` resumes from it bit-exactly (llcore.checkpoint).
+    checkpoint_path: saved every `checkpoint_every` rounds and at the end; `train()` resumes from it bit-exactly.
     callbacks:       functions trainer -> dict called after each round; their items join the round's stats.
-    Device: θ, F and the targets must already be on one device (CPU or CUDA); training runs there.
-    One replay buffer (`self.buffer`); shards > 1 need llcore.shards.ShardedTrainer."""
+    Device: all on one, CPU or CUDA: train_targets', where training runs; probe targets are moved there, θ and F
+    are not. z_0 is drawn and lifted by θ on the CPU, then moved. One buffer; shards > 1: shards.ShardedTrainer."""
 
     def __init__(self, problem: Problem, mapping: Mapping, train_targets: Tensor, config: TrainConfig,
                  probe_targets: Optional[Tensor] = None, checkpoint_path: Optional[str | Path] = None,
@@ -81,8 +78,8 @@ class Trainer:
         z0 = starting_point(self.problem, n, self.mapping, generator).to(self.device)
         return idx, self.targets[idx.to(self.device)], z0
 
-    # E-step: roll out the inner optimizer with θ frozen and remember every iterate
     def e_step(self) -> dict:
+        """E-step (θ frozen): T inner steps per stream, each (z_t, y_index) buffered; e_loss_0/_T: mean at z_0/z_T."""
         cfg, first, last = self.config, [], []
         for generator, buffer in self.streams().values():
             idx, y, z0 = self.draw(generator)
@@ -96,8 +93,8 @@ class Trainer:
             first.append(rec.loss[0]); last.append(rec.loss[-1])
         return {"e_loss_0": float(torch.cat(first).mean()), "e_loss_T": float(torch.cat(last).mean())}
 
-    # M-step: fit θ to the remembered iterates, z fixed
     def m_step(self) -> dict:
+        """M-step (z fixed): K AdamW steps of θ on buffer minibatches, mean L(F(θ(z)), y); m_loss, m_loss_last."""
         cfg, losses = self.config, []
         n = cfg.theta_batch // cfg.shards
         for _ in range(cfg.theta_steps):
@@ -121,9 +118,8 @@ class Trainer:
         """Nothing in one process; DistributedTrainer sums its share across processes."""
 
     def train(self, progress: bool = True, resume: bool = True) -> list[dict]:
-        """Train up to config.rounds rounds (resuming from the checkpoint if there is one). Returns the history:
-        per round, round, seconds, e_loss_0 / e_loss_T (mean loss at z_0 / z_T), m_loss, m_loss_last, and
-        what the callbacks add (probe_speedup)."""
+        """Train up to config.rounds rounds (resume: from the checkpoint if any; progress: a tqdm bar). Returns the
+        history, per round: round, seconds, e_loss_0 / e_loss_T, m_loss, m_loss_last, the callbacks' (probe_speedup)."""
         cfg = self.config
         if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
             self.load_checkpoint(self.checkpoint_path)
@@ -156,11 +152,14 @@ class Trainer:
             self.save_checkpoint(self.checkpoint_path)
         return self.history
 
-    def state_dict(self) -> dict:                     # θ, AdamW, buffers, random streams, history
+    def state_dict(self) -> dict:
+        """θ, AdamW, buffers, random streams, history (llcore.checkpoint.trainer_state)."""
         return checkpoint.trainer_state(self)
 
     def save_checkpoint(self, path) -> Path:
+        """Write state_dict() to `path` atomically; returns the path."""
         return checkpoint.atomic_torch_save(path, self.state_dict())
 
     def load_checkpoint(self, path) -> None:
+        """Restore the state saved at `path` (llcore.checkpoint.restore_trainer: the settings must match)."""
         checkpoint.restore_trainer(self, path)

@@ -1,5 +1,8 @@
-"""environment.yml (conda) installs exactly what pyproject.toml (pip, ./run_all.sh) does."""
+"""Packaging: `pip install .` is the engine alone; the reproduction's exact set is the `repro` extra at the versions
+of constraints/repro.txt, and conda's environment.yml installs the same thing as ./run_all.sh."""
 
+import ast
+import re
 import tomllib
 from pathlib import Path
 
@@ -8,31 +11,45 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def pyproject_dependencies() -> list[str]:
+def project() -> dict:
     with open(ROOT / "pyproject.toml", "rb") as f:
-        return tomllib.load(f)["project"]["dependencies"]
+        return tomllib.load(f)["project"]
 
 
-def environment_pip_dependencies() -> list[str]:
+def name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower()
+
+
+def test_the_engine_needs_only_torch_numpy_tqdm_and_pins_none():
+    deps = project()["dependencies"]
+    assert sorted(map(name, deps)) == ["numpy", "torch", "tqdm"]
+    assert not any("==" in d for d in deps), "the engine declares ranges; exact pins live in constraints/repro.txt"
+
+
+def test_the_engine_imports_nothing_else():
+    # third-party imports of llcore/*.py (the engine): exactly what pyproject.toml declares
+    third_party = set()
+    for path in (ROOT / "llcore").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            third_party |= {m.split(".")[0] for m in mods}
+    import sys
+    third_party -= set(sys.stdlib_module_names) | {"llcore"}
+    assert third_party == {"torch", "numpy", "tqdm"}, third_party
+
+
+def test_the_reproduction_pins_the_torch_pair():
+    pins = dict(line.split("==") for line in (ROOT / "constraints" / "repro.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    assert pins["torch"] == "2.14.1" and pins["torchvision"] == "0.29.1"
+    for req in project()["optional-dependencies"]["repro"]:       # every package of the extra has its version
+        assert any(name(req) == k.lower().replace("_", "-") or name(req) == k.lower() for k in pins), req
+
+
+def test_run_all_and_environment_yml_install_the_same():
+    install = re.search(r"^INSTALL=\((.*)\)$", (ROOT / "run_all.sh").read_text(), re.M).group(1)
+    assert install == '-c constraints/repro.txt -e ".[repro]"'
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip_sections = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
-    assert len(pip_sections) == 1, "environment.yml needs exactly one `pip:` section under dependencies"
-    return pip_sections[0]
-
-
-def test_environment_pip_list_matches_pyproject():
-    env = environment_pip_dependencies()
-    assert "-e ." in env, "environment.yml's pip list must end with `-e .` to install llcore itself"
-    env_set, project_set = set(env) - {"-e ."}, set(pyproject_dependencies())
-    assert env_set == project_set, (
-        "environment.yml and pyproject.toml disagree; "
-        f"only in environment.yml: {sorted(env_set - project_set)}, "
-        f"only in pyproject.toml: {sorted(project_set - env_set)}"
-    )
-
-
-def test_torch_pair_is_pinned():
-    for deps, where in [(pyproject_dependencies(), "pyproject.toml"),
-                        (environment_pip_dependencies(), "environment.yml")]:
-        assert "torch==2.14.1" in deps, f"{where} must pin torch==2.14.1"
-        assert "torchvision==0.29.1" in deps, f"{where} must pin torchvision==0.29.1"
+    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
+    assert pip == ["-c constraints/repro.txt", "-e .[repro]"]

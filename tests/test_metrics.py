@@ -83,3 +83,46 @@ def test_git_sha_is_dirty_for_code_changes_but_not_for_results(tmp_path):
     assert not git_sha(tmp_path).endswith("+dirty")
     (tmp_path / "code.py").write_text("x = 2\n")
     assert git_sha(tmp_path).endswith("+dirty") and len(git_sha(tmp_path)) == 40 + 6
+
+
+def test_a_baseline_that_rises_again_no_longer_manufactures_a_speedup():
+    # the baseline reaches 0.2 by step 3, then drifts back up to 0.8; landscape descends steadily to 0.3.
+    # On the raw curves the baseline's budget value (0.8) is what landscape must reach: a "2x speed-up".
+    # Read on the running best, landscape must reach the baseline's best, 0.2, which it never does.
+    from llcore.metrics import best_so_far, speedup_at, speedup_steps
+    budget = 10
+    baseline = np.array([1.0, 0.9, 0.5, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8])
+    landscape = np.array([1.0, 0.75, 0.7, 0.6, 0.5, 0.45, 0.4, 0.37, 0.34, 0.32, 0.3])
+    raw, raw_reached = speedup_steps(baseline, landscape, budget, best_so_far=False)
+    robust, robust_reached = speedup_steps(baseline, landscape, budget)
+    assert raw > 1 and raw_reached                     # the raw rule rewards the baseline's rise
+    assert robust < 1 and not robust_reached           # the best-so-far rule does not
+    assert np.allclose(best_so_far(baseline)[-3:], 0.2)
+    sa, capped = speedup_at(baseline, landscape, [5, 10], budget, per_step_capped=True)
+    assert sa["10"] <= 1 and capped == {"5": False, "10": False}
+    # for monotone curves the two rules agree
+    mono_b, mono_l = best_so_far(baseline), best_so_far(landscape)
+    assert speedup_steps(mono_b, mono_l, budget) == speedup_steps(mono_b, mono_l, budget, best_so_far=False)
+
+
+def test_quantiles_and_fraction_reaching_read_per_target_curves():
+    from llcore.metrics import fraction_reaching, quantile_curves
+    per_target = np.array([[1.0, 1.0, 1.0, 100.0],                # step 0: four targets, one far off
+                           [0.1, 0.2, 0.3, 100.0]])              # step 1
+    q = quantile_curves(per_target, qs=(0.5,))
+    assert q["0.5"][1] == pytest.approx(0.25)                   # the median ignores the outlier; the mean (25.15) not
+    assert fraction_reaching(per_target, 0.25).tolist() == [0.0, 0.5]
+
+
+def test_split_summary_reports_medians_quantiles_and_per_step_caps():
+    rng = np.random.default_rng(0)
+    per_target = {m: [np.outer(c, rng.uniform(0.5, 1.5, 8)) for _ in range(2)] for m, c in (("baseline", B), ("landscape", L))}
+    per_target["baseline"][0][:, 0] = 1e6                            # one target far off: the mean moves, the median not
+    curves = {m: [a.mean(1) for a in v] for m, v in per_target.items()}
+    seconds = {m: [np.arange(201.0)] * 2 for m in curves}
+    s = split_summary(curves, seconds, "mse", 200, per_target=per_target, robust=True)
+    assert s["speedup_rule"] == "best_so_far" and isinstance(s["speedup_at_capped"], dict)
+    assert set(s["curves_quantiles"]) == {"0.25", "0.5", "0.75", "0.9"}
+    assert s["curves_median"]["baseline"]["10"] < 1 < s["curves"]["baseline"]["10"]
+    assert s["fraction_reaching"]["landscape"]["200"] >= s["fraction_reaching"]["baseline"]["200"]
+    assert "curves_median" not in split_summary(curves, seconds, "mse", 200)   # optional

@@ -44,3 +44,20 @@ def test_cache_key_follows_the_engine_and_tasks_not_the_harness(tmp_path):
     assert after_engine != before                            # the engine does
     (pkg / "tasks" / "gan.py").write_text((pkg / "tasks" / "gan.py").read_text() + "\n# edited\n")
     assert code_version(pkg) not in (before, after_engine)  # and so do the tasks
+
+
+def test_a_best_lr_at_the_grid_edge_extends_the_grid_or_is_flagged(toy):
+    p, y = toy
+    with pytest.warns(UserWarning, match="edge of the grid"):
+        lr, rows = sweep_lr(p, y, [1e-4, 3e-4], steps=30, extend=0)         # far too small: the top edge wins
+    assert lr == 3e-4 and [r["at_edge"] for r in rows] == [False, True]
+    lr2, rows2 = sweep_lr(p, y, [1e-4, 3e-4], steps=30, extend=2)          # grown past the edge: 9e-4, 2.7e-3
+    assert [round(r["lr"], 7) for r in rows2] == [1e-4, 3e-4, 9e-4, 2.7e-3] and lr2 > 3e-4
+    assert sum(r["added"] for r in rows2) == 2
+
+
+def test_an_unstable_lr_is_not_chosen():
+    from llcore.sweep import is_stable
+    assert is_stable(torch.tensor([1.0, 0.5, 0.2, 0.21]))
+    assert not is_stable(torch.tensor([1.0, 0.1, 0.05, 0.9]))          # back most of the way up: oscillating
+    assert not is_stable(torch.tensor([1.0, 2.0, 4.0, 8.0]))            # diverging

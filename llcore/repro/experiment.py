@@ -22,7 +22,7 @@ from torch import Tensor
 from ..inversion import invert
 from ..mapping import Mapping
 from ..problem import Problem
-from .results import split_summary
+from .results import ROBUST, split_summary
 from ..sweep import sweep_lr
 
 
@@ -63,7 +63,8 @@ def choose_lrs(problem: Problem, y_val: Tensor, methods: Sequence[Method], budge
     lrs, rows = {}, []
     for m in methods:
         lrs[m.name], table = sweep_lr(problem, y_val, m.lr_grid, m.mapping(seed), m.optimizer, budget, criterion,
-                                      seed, x0=_start(problem, m, seed, y_val))
+                                      seed, x0=_start(problem, m, seed, y_val), reject_unstable=ROBUST,
+                                      extend=2 if ROBUST else 0)
         rows += [{"method": m.name, **r, "chosen": r["lr"] == lrs[m.name]} for r in table]
     return lrs, pd.DataFrame(rows)
 

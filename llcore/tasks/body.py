@@ -51,7 +51,7 @@ N_JOINTS = 24
 ROOT_PARENT = 4294967295                       # what SMPL files store as the root's parent (uint32 -1)
 FILE_NAME = "SMPL_NEUTRAL.pkl"
 REQUIRED_KEYS = ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table", "f")
-GENERATOR_TAG = "llcore.tasks.body.write_procedural_smpl"
+GENERATOR_TAG = "llcore procedural SMPL-format body"      # names the generator in the file, whatever module holds it
 UNITS = "metres"
 
 # rest joints of the procedural body (metres; T-pose; pelvis at the origin; x = body's left, y up, z forward)
@@ -110,10 +110,6 @@ SHAPE_DIRECTIONS = (
 def _kind(name: str) -> str:
     """'left_knee' -> 'knee', 'spine1' -> 'spine1'."""
     return name.split("_", 1)[1] if name.startswith(("left_", "right_")) else name
-
-
-def _children(k: int) -> list[int]:
-    return [c for c in range(N_JOINTS) if PARENTS[c] == k]
 
 
 # the procedural body
