@@ -161,17 +161,19 @@ def speedup_table(splits: dict) -> pd.DataFrame:
 COLORS = {"baseline": "tab:gray", "landscape": "tab:blue", "random_theta": "tab:orange",
           "encoder_init": "tab:green", "encoder": "tab:green", "landscape_clean_trained": "tab:cyan",
           "no_defense": "black"}
+OTHER_COLORS = ["tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:red", "tab:cyan", "gold", "black"]
 
 
 def draw_bands(ax, curves: dict, lrs: Optional[dict] = None, log: bool = True, first: int = 1) -> None:
     """On one axis: each method's mean curve over seeds from step `first`, with a band = min–max over seeds.
     curves: {method: [per-seed array (budget+1,)]}; log: draw log10 of the values; lrs: {method: lr} for the legend."""
+    others = iter(OTHER_COLORS * len(curves))
     for m, per_seed in curves.items():
         a = np.stack(per_seed)
         a = np.log10(np.maximum(a, 1e-12)) if log else a
         t = np.arange(a.shape[1])
         label = f"{m} (lr {lrs[m]:g})" if lrs and m in lrs else m
-        line, = ax.plot(t[first:], a.mean(0)[first:], color=COLORS.get(m), label=label)
+        line, = ax.plot(t[first:], a.mean(0)[first:], color=COLORS.get(m) or next(others), label=label)
         ax.fill_between(t[first:], a.min(0)[first:], a.max(0)[first:], color=line.get_color(), alpha=0.2)
 
 
