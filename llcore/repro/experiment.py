@@ -160,32 +160,69 @@ def speedup_table(splits: dict) -> pd.DataFrame:
 
 
 COLORS = {"baseline": "tab:gray", "landscape": "tab:blue", "random_theta": "tab:orange",
-          "encoder_init": "tab:green", "encoder": "tab:green"}
+          "encoder_init": "tab:green", "encoder": "tab:green", "landscape_clean_trained": "tab:cyan",
+          "no_defense": "black"}
+OTHER_COLORS = ["tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:red", "tab:cyan", "gold", "black"]
 
 
-def plot_curves(comparison: Comparison, path: str | Path, ylabel: str, log: bool = True, title: str = "",
-                measure: Optional[str] = None) -> Path:
-    """Metric vs step per split (one panel each), mean over targets, band = min–max over seeds."""
+def draw_bands(ax, curves: dict, lrs: Optional[dict] = None, log: bool = True, first: int = 1) -> None:
+    """On one axis: each method's mean curve over seeds from step `first`, with a band = min–max over seeds.
+    curves: {method: [per-seed array (budget+1,)]}; log: draw log10 of the values; lrs: {method: lr} for the legend."""
+    others = iter(OTHER_COLORS * len(curves))
+    for m, per_seed in curves.items():
+        a = np.stack(per_seed)
+        a = np.log10(np.maximum(a, 1e-12)) if log else a
+        t = np.arange(a.shape[1])
+        label = f"{m} (lr {lrs[m]:g})" if lrs and m in lrs else m
+        line, = ax.plot(t[first:], a.mean(0)[first:], color=COLORS.get(m) or next(others), label=label)
+        ax.fill_between(t[first:], a.min(0)[first:], a.max(0)[first:], color=line.get_color(), alpha=0.2)
+
+
+def plot_grid(rows: dict, path: str | Path, lrs: Optional[dict] = None, log: bool = True, xscale: str = "log",
+              first: int = 1, hlines: Optional[dict] = None, title: str = "", xlabel: str = "optimizer steps",
+              higher_is_better: bool = False) -> Path:
+    """Band plots in a grid: rows = {row ylabel: {panel title: {method: [per-seed curve]}}}, one row of panels per
+    entry (every row with the same panels). lrs: {panel title: {method: lr}} for the legends; hlines: {(row ylabel,
+    panel title): {label: value}}, dotted reference lines; xscale "log" or "symlog" (from step 0); higher_is_better
+    only names the direction on the y axis. Saves the figure to path and returns it."""
     import matplotlib.pyplot as plt
-    curves = comparison.curves if measure is None else comparison.measures[measure]
-    splits = list(curves)
-    fig, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 4), sharey=True, squeeze=False)
-    for ax, split in zip(axes[0], splits):
-        for m, per_seed in curves[split].items():
-            a = np.stack(per_seed)
-            a = np.log10(np.maximum(a, 1e-12)) if log else a
-            t = np.arange(a.shape[1])
-            ax.plot(t[1:], a.mean(0)[1:], color=COLORS.get(m), label=f"{m} (lr {comparison.lrs.get(m, float('nan')):g})")
-            ax.fill_between(t[1:], a.min(0)[1:], a.max(0)[1:], color=COLORS.get(m), alpha=0.2)
-        ax.set_xscale("log"); ax.set_xlabel("optimizer steps"); ax.grid(alpha=0.3)
-        ax.set_title(f"{split}: band = min–max over seeds {comparison.seeds}", fontsize=9)
-    axes[0][0].set_ylabel(f"log10 {ylabel}" if log else ylabel)
+    names = list(rows)
+    panels = list(rows[names[0]])
+    fig, axes = plt.subplots(len(names), len(panels), figsize=(5.5 * len(panels), 4 * len(names)), squeeze=False,
+                             sharey=len(names) == 1, sharex=len(names) > 1)
+    for i, row in enumerate(names):
+        for j, panel in enumerate(panels):
+            ax = axes[i, j]
+            draw_bands(ax, rows[row][panel], None if lrs is None else lrs.get(panel, {}), log, first)
+            for label, v in ((hlines or {}).get((row, panel)) or {}).items():
+                ax.axhline(v, color="black", ls=":", lw=1, label=label)
+            if xscale == "symlog":
+                ax.set_xscale("symlog", linthresh=1)
+            else:
+                ax.set_xscale(xscale)
+            ax.grid(alpha=0.3)
+            ax.set_title(panel, fontsize=9)
+            if i == len(names) - 1:
+                ax.set_xlabel(xlabel)
+            if j == 0:
+                direction = " (higher is better)" if higher_is_better else ""
+                ax.set_ylabel((f"log10 {row}" if log else row) + direction)
     axes[0][0].legend(fontsize=8)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_curves(comparison: Comparison, path: str | Path, ylabel: str, log: bool = True, title: str = "",
+                measure: Optional[str] = None, xscale: str = "log", first: int = 1,
+                higher_is_better: bool = False) -> Path:
+    """Metric vs step per split (one panel each), mean over targets, band = min–max over seeds."""
+    curves = comparison.curves if measure is None else comparison.measures[measure]
+    panels = {f"{split}: band = min–max over seeds {comparison.seeds}": curves[split] for split in curves}
+    return plot_grid({ylabel: panels}, path, lrs={p: comparison.lrs for p in panels}, log=log, xscale=xscale,
+                     first=first, title=title, higher_is_better=higher_is_better)

@@ -30,6 +30,8 @@ REPORT_STEPS = (1, 5, 10, 20, 50, 100, 200)
 # refresh, so that every committed number stays the one its code computes. Edges are flagged either way.
 ROBUST = False
 SPEEDUP_STEPS = (5, 10, 20, 50)
+# experiments whose metrics.json has no `splits` (no baseline-vs-landscape curves): 05 measures landscapes
+WITHOUT_SPLITS = ("landscape",)
 PACKAGES = ("torch", "torchvision", "numpy", "llcore", "papermill", "matplotlib", "pandas")
 
 
@@ -172,7 +174,9 @@ def validate_metrics(m: dict) -> dict:
         if k not in m:
             errs.append(f"missing {k!r}")
     splits = m.get("splits")
-    if not isinstance(splits, dict) or not splits:
+    if splits is None and m.get("experiment") in WITHOUT_SPLITS:
+        splits = {}
+    elif not isinstance(splits, dict) or not splits:
         errs.append("'splits' must be a non-empty dict")
         splits = {}
     for name, s in splits.items():
