@@ -19,7 +19,6 @@ Writes results/<profile>/bench/metrics.json and bench.md (or under --out DIR). R
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import multiprocessing as mp
 import statistics
@@ -211,18 +210,9 @@ def bench_memory(device) -> list:
 
 
 def _n_test(stem: str, run_name: str = None) -> int:
-    """n_test of a notebook's default run (its parameters cell, then notebooks/params/default/<stem>.yaml, whose
-    entry named run_name when the file lists several runs)."""
-    import papermill, yaml
-    nb = repo_root() / "notebooks" / f"{stem}.ipynb"
-    n = papermill.inspect_notebook(str(nb))["n_test"]["default"]
-    params = repo_root() / "notebooks" / "params" / "default" / f"{stem}.yaml"
-    if params.exists():
-        d = yaml.safe_load(params.read_text()) or {}
-        for run in d.get("runs", [d]):
-            if run_name is None or run.get("run_name") == run_name:
-                n = run.get("n_test", n)
-    return int(ast.literal_eval(str(n)))
+    """n_test of a notebook's default run (llcore.repro.runner.notebook_parameters)."""
+    from llcore.repro.runner import notebook_parameters
+    return int(notebook_parameters(stem, "default", run_name)["n_test"])
 
 
 def amortization(profile) -> list:

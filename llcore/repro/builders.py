@@ -291,7 +291,8 @@ class Defense:
     """02_adversarial_defense's problem: images, backbones with their SSL heads, attacked images and the reversal
     problems. attacked(b, which, s): ART PGD examples of backbone b on the "test", "val" or "fit" (θ's training)
     images, seed s, memoized; ssl_loss(b, s): the SSL loss with augmentation stream s; problems[(b, s)]: the reversal
-    problem of backbone b, seed s; trained_theta(b, s, clean_only, ...): θ cached under kind adv_theta."""
+    problem of backbone b, seed s, that every evaluation uses; trained_theta(b, s, clean_only, ...): θ cached under
+    kind adv_theta, trained on a copy of that problem with its own stream (new_problem)."""
     data: str
     data_note: str
     x_train: Tensor
@@ -307,6 +308,7 @@ class Defense:
     train_seconds: dict                         # backbone -> {"train_seconds", "ssl_head_seconds"}
     attacked: Callable[[str, str, int], Tensor]
     ssl_loss: Callable[[str, int], object]
+    new_problem: Callable[[str, int], object]    # (b, s) -> a reversal problem with a fresh augmentation stream s
     problems: dict
     key: dict                                   # what θ's cache key holds besides θ, training, seed and targets
     device: object = "cpu"
@@ -329,9 +331,11 @@ class Defense:
         key = {"data": self.data, "backbone": b, "seed": s, "clean_only": clean_only, **self.key, "eps_r": eps_r, "theta": [dim_z, width, depth], "train": train}
         targets = lambda: (self.x_fit.to(self.device) if clean_only else      # noqa: E731
                            torch.cat([self.attacked(b, "fit", s), self.x_fit.to(self.device)]))
+        # θ trains on its own copy of the reversal problem (a fresh augmentation stream), so that the evaluation's
+        # stream, problems[(b, s)], is the same whether θ was just trained or loaded from the cache
         return _trained_theta("adv_theta", key, lambda: ResidualMLP(dim_x, dim_z=dim_z, width=width, depth=depth,
                                                                     bound=eps_r),
-                              self.problems[(b, s)], targets, train, s, self.device, progress=progress)
+                              self.new_problem(b, s), targets, train, s, self.device, progress=progress)
 
 
 def defense_setup(device="cpu", data: str = "mnist", cifar_dir: str = "", backbones=("standard",), seeds=(0,),
@@ -389,10 +393,10 @@ def defense_setup(device="cpu", data: str = "mnist", cifar_dir: str = "", backbo
             loss.set_bank(x_train[:bank_size].to(device))
         return loss
 
-    problems = {(b, s): reversal_problem(ssl_loss(b, s), eps_r, tuple(x_train.shape[1:]))
-                for b in backbones for s in seeds}
+    new_problem = lambda b, s: reversal_problem(ssl_loss(b, s), eps_r, tuple(x_train.shape[1:]))   # noqa: E731
+    problems = {(b, s): new_problem(b, s) for b in backbones for s in seeds}
     return Defense(data, data_note, x_train, y_train, x_test, y_test, x_val, y_val, x_fit, y_fit, models, heads,
-                   seconds, attacked, ssl_loss, problems, device=device,
+                   seconds, attacked, ssl_loss, new_problem, problems, device=device,
                    key={"n": n_train_theta, "eps": eps, "attack": [attack_step, attack_steps, attack_restarts],
                         "ssl": [ssl_steps, views, tau, ssl_negatives, bank_size]})
 

@@ -1,9 +1,12 @@
 """Markdown reports built from the files the notebooks write (the results contract: results/<profile>/<experiment>/).
 
 `write_results_index` regenerates `results/README.md` from every `results/<profile>/<experiment>/metrics.json`
-of the committed profiles (`default`, `paper`): per experiment a provenance line, a headline table with one row per
-split (the metric at the budget for baseline and landscape, and the speed-ups), links to its Markdown tables and
-its figures inline. The index is only ever generated, never edited by hand, so it cannot drift from the numbers.
+of the committed profiles (`default`, `paper`): at the top the paper's claims at a glance (`llcore.repro.claims`:
+a verdict per claim and experiment, its rules, and its speed-up figure, which it redraws), then per experiment a
+provenance line, a headline table with one row per split (the metric at the budget for baseline and landscape, and
+the speed-ups), links to its Markdown tables and its figures inline. The same claims block in the repository's
+README.md (between its markers, when it has them) is refreshed with it. The index is only ever generated, never
+edited by hand, so it cannot drift from the numbers.
 
 `markdown_table` is shared with `llcore.repro.runner` (run_times.md) and `llcore.repro.results.write_table`.
 """
@@ -146,8 +149,28 @@ def profile_section(profile_dir: Path, results_root: Path, errors: list[str]) ->
     return "\n".join(parts)
 
 
+def claims_section(results_root: Path) -> list[str]:
+    """The claims at a glance (`llcore.repro.claims`) for the index, its figure redrawn first; [] without metrics.
+    README.md beside `results_root` gets the same block when it already carries the markers."""
+    from llcore.repro import claims       # claims builds on this module's helpers
+
+    profile_dir = results_root / claims.PROFILE
+    try:
+        claims.write_speedup_figure(profile_dir)
+    except ImportError:                   # matplotlib missing: the table still comes, with the figure already there
+        pass
+    text = claims.claims_markdown(results_root, "")
+    if text is None:
+        return []
+    readme = results_root.parent / "README.md"
+    if readme.is_file() and claims.extract_block(readme.read_text(encoding="utf-8")) is not None:
+        claims.write_readme_block(readme, results_root)
+    return [f"## Claims at a glance (profile `{claims.PROFILE}`)\n", claims.block(text) + "\n"]
+
+
 def write_results_index(results_root: Path) -> Path:
-    """Regenerate `<results_root>/README.md` from the metrics files of the committed profiles; return its path."""
+    """Regenerate `<results_root>/README.md` from the metrics files of the committed profiles; return its path.
+    The claims at a glance come first (`claims_section`)."""
     results_root = Path(results_root)
     errors: list[str] = []
     parts = [
@@ -158,6 +181,7 @@ def write_results_index(results_root: Path) -> Path:
         f"Speed-up at {HEADLINE_N}: landscape after {HEADLINE_N} steps is as good as the baseline after that many "
         f"times {HEADLINE_N} steps (≥: the baseline never got there within the budget).\n",
     ]
+    parts += claims_section(results_root)
     profile_dirs = [results_root / p for p in INDEX_PROFILES if (results_root / p).is_dir()]
     parts += [profile_section(d, results_root, errors) for d in profile_dirs]
     if not profile_dirs:

@@ -24,6 +24,7 @@ Usage errors (unknown notebook or parameter, malformed YAML) and missing assets 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import re
 import subprocess
@@ -179,6 +180,23 @@ def declared_parameters(notebook: Path) -> list[str]:
         return list(papermill.inspect_notebook(str(notebook)))
     except (ValueError, OSError) as exc:  # nbformat's NotJSONError and ValidationError are ValueErrors
         raise UsageError(f"cannot read the parameters of {notebook}: {exc}") from exc
+
+
+def notebook_parameters(stem: str, profile: str, run_name: str | None = None, repo_root: Path | None = None) -> dict:
+    """The parameters notebook `stem` runs with at `profile`: its parameters cell's defaults, then the profile's
+    params file (its run `run_name` when the file lists several; the first run otherwise). What another notebook
+    reads to build the same problem and θ as `stem` does (05 reads 00's, 01's and 03's)."""
+    root = repo_root or REPO_ROOT
+    nb = root / "notebooks" / f"{stem}.ipynb"
+    try:
+        defaults = {k: ast.literal_eval(v["default"]) for k, v in papermill.inspect_notebook(str(nb)).items()}
+    except (ValueError, SyntaxError, OSError) as exc:
+        raise UsageError(f"cannot read the parameters of {nb}: {exc}") from exc
+    sets = load_param_sets(root / "notebooks" / "params" / profile / f"{stem}.yaml")
+    chosen = [params for name, params in sets if run_name is None or name == run_name]
+    if not chosen:
+        raise UsageError(f"{stem} has no run {run_name!r} at profile {profile!r}; runs: {[n for n, _ in sets]}")
+    return {**defaults, **chosen[0], "profile": profile}
 
 
 def validate(names, declared: list[str], notebook: Path, source: str) -> None:

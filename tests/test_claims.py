@@ -1,0 +1,248 @@
+"""The claims at a glance (llcore.repro.claims): the committed blocks follow the committed metrics, each verdict rule
+can say held, not held, within noise and not measured, and every link of the table leads to a file."""
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from llcore.repro import claims as C
+from llcore.repro.claims import HELD, NOISE, NOT_HELD, NOT_MEASURED
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "results"
+HINT = "regenerate with: python -m llcore.repro.claims --write"
+
+
+def split(base=None, land=None, rnd=None, spread=0.0, hib=False, budget=200, **extra):
+    """A synthetic split: curves {step: value} of baseline, landscape (and random_theta), one spread for all."""
+    curves = {k: v for k, v in (("baseline", base), ("landscape", land), ("random_theta", rnd)) if v is not None}
+    return {"metric": "m", "higher_is_better": hib, "budget_steps": budget, "curves": curves,
+            "spread": {m: {s: spread for s in c} for m, c in curves.items()}, **extra}
+
+
+# (a) the committed blocks are what the committed metrics give
+
+
+def test_readme_block_follows_the_committed_metrics():
+    block = C.extract_block((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert block is not None, "README.md has no claims block; " + HINT
+    assert block == C.block(C.claims_markdown(RESULTS, "results/")), HINT
+
+
+def test_results_index_block_follows_the_committed_metrics():
+    index = (RESULTS / "README.md").read_text(encoding="utf-8")
+    block = C.extract_block(index)
+    assert block is not None, HINT
+    assert block == C.block(C.claims_markdown(RESULTS, "")), HINT
+    assert index.index(C.CLAIMS_START) < index.index("## Profile `default`"), "the claims come first"
+
+
+def test_the_readme_block_sits_right_after_the_status_table():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert text.count(C.CLAIMS_START) == 1 and text.count(C.CLAIMS_END) == 1
+    status = text.index("## Status")
+    between = text[status:text.index(C.CLAIMS_START)].strip().splitlines()
+    assert between[0] == "## Status" and all(line.startswith("|") for line in between[1:] if line.strip())
+
+
+def test_every_claim_has_a_row_and_every_column_a_verdict():
+    metrics = C.load_metrics(RESULTS / C.PROFILE)
+    rows = C.cells(metrics)
+    assert len(rows) == len(C.CLAIMS) == 10 and all(len(r) == len(C.COLUMNS) for r in rows)
+    assert all(c.verdict in C.VERDICTS for r in rows for c in r)
+    assert all(c.verdict == NOT_MEASURED for r in rows[8:] for c in r), "claims 9 and 10 are not measured yet"
+    for rule in C.rules_text().splitlines():       # the rules under the table come from the same constants
+        assert "{" not in rule
+    assert f"step {C.SMALL_BUDGET}" in C.rules_text() and f"{C.ONE_STEP} reversal step" in C.rules_text()
+
+
+def test_the_ablation_verdicts_are_04s():
+    # claims 5, 7 and 8 in the 04 columns give the verdicts notebook 04 wrote to its claims table
+    path = RESULTS / C.PROFILE / "ablations" / "tables" / "claims.csv"
+    if not path.is_file():
+        pytest.skip("no committed ablations")
+    ours = {"the replay buffer matters": "full/no_replay", "even a random θ beats descent in X": "random/base",
+            "coordinate descent matches back-propagation through the unrolled steps at lower cost": "unrolled"}
+    ablations = json.loads((RESULTS / C.PROFILE / "ablations" / "metrics.json").read_text())
+    as_ours = {"reversed": NOT_HELD, "partly held": NOT_HELD}
+    for row in csv.DictReader(path.open(encoding="utf-8")):
+        which = ours.get(row["claim"])
+        if which is None:
+            continue
+        p = row["problem"]
+        mine = {"full/no_replay": lambda: C.compare_variants(ablations, p, "full", "no_replay"),
+                "random/base": lambda: C.compare_variants(ablations, p, "random_theta", "baseline"),
+                "unrolled": lambda: C.coordinate_vs_unrolled(ablations, p)}[which]().verdict
+        theirs = row["verdict"].split(":")[0]
+        assert mine == as_ours.get(theirs, theirs), (p, row["claim"])
+
+
+# (b) each rule on small synthetic splits
+
+
+def test_compare_and_noise():
+    assert C.noise(3.0, 4.0) == 5.0 and C.noise(None, 2.0) == 2.0
+    assert C.compare(1.0, 0.1, 2.0, 0.1, higher_is_better=False) == HELD
+    assert C.compare(2.0, 0.1, 1.0, 0.1, higher_is_better=False) == NOT_HELD
+    assert C.compare(2.0, 0.1, 1.0, 0.1, higher_is_better=True) == HELD
+    assert C.compare(1.0, 0.3, 1.4, 0.4, higher_is_better=False) == NOISE      # |0.4| <= 0.5
+    assert C.compare(1.0, 0.3, 1.6, 0.4, higher_is_better=False) == HELD       # |0.6| > 0.5
+    assert C.compare(None, 0.1, 1.0, 0.1, higher_is_better=False) == NOT_MEASURED
+
+
+def test_speedup_verdict():
+    assert C.speedup_verdict(2.0) == HELD
+    assert C.speedup_verdict(0.8) == NOT_HELD and C.speedup_verdict(1.0) == NOT_HELD
+    assert C.speedup_verdict(3.0, reached=False) == NOT_HELD, "never reaching the baseline's value is not a speed-up"
+    assert C.speedup_verdict(1.2, spread=0.3) == NOISE and C.speedup_verdict(1.5, spread=0.3) == HELD
+    assert C.speedup_verdict(0.5, spread=0.3) == NOT_HELD
+    assert C.speedup_verdict(None) == NOT_MEASURED
+
+
+def test_claim_1_fewer_steps():
+    assert C.fewer_steps({"speedup_steps": 2.5, "speedup_steps_reached": True}).verdict == HELD
+    assert C.fewer_steps({"speedup_steps": 0.6, "speedup_steps_reached": False}).verdict == NOT_HELD
+    assert C.fewer_steps({}).verdict == NOT_MEASURED
+    v = {"speedup_steps": 1.1, "speedup_steps_spread": 0.2, "speedup_steps_reached": True}
+    assert C.ablation_fewer_steps({"variants": {"gan/full": v}}, "gan").verdict == NOISE
+    v = {**v, "speedup_steps": 1.5}
+    assert C.ablation_fewer_steps({"variants": {"gan/full": v}}, "gan").verdict == HELD
+    assert C.ablation_fewer_steps({"variants": {}}, "gan").verdict == NOT_MEASURED
+
+
+def test_claim_2_better_at_a_small_budget():
+    assert C.better_at(split({"10": 0.5}, {"10": 0.1}, spread=0.05)).verdict == HELD
+    assert C.better_at(split({"10": 0.1}, {"10": 0.5}, spread=0.05)).verdict == NOT_HELD
+    assert C.better_at(split({"10": 0.50}, {"10": 0.45}, spread=0.05)).verdict == NOISE
+    assert C.better_at(split({"10": 0.5}, {"10": 0.6}, spread=0.01, hib=True)).verdict == HELD   # accuracy
+    assert C.better_at(split({"20": 0.5}, {"20": 0.1})).verdict == NOT_MEASURED                # no step 10
+
+
+def test_claim_3_ood_needs_both():
+    good = dict(speedup_steps=2.0, speedup_steps_reached=True)
+    assert C.ood(split({"10": 0.5}, {"10": 0.1}, spread=0.01, **good)).verdict == HELD
+    assert C.ood(split({"10": 0.5}, {"10": 0.48}, spread=0.05, **good)).verdict == NOISE
+    never = dict(speedup_steps=0.7, speedup_steps_reached=False)
+    assert C.ood(split({"10": 0.5}, {"10": 0.1}, spread=0.01, **never)).verdict == NOT_HELD     # early win alone
+    assert C.ood(split({"10": 0.5}, {"10": 0.1}, spread=0.01)).verdict == NOT_MEASURED          # no speed-up
+    assert C.combine(HELD, NOISE) == NOISE and C.combine(NOT_HELD, NOT_MEASURED) == NOT_HELD
+
+
+def test_claim_4_one_step_against_the_whole_budget():
+    s = split({"1": 0.1, "40": 0.4}, {"1": 0.5, "40": 0.5}, spread=0.02, hib=True, budget=40)
+    assert C.one_step_defense(s).verdict == HELD
+    s = split({"1": 0.1, "40": 0.7}, {"1": 0.5, "40": 0.5}, spread=0.02, hib=True, budget=40)
+    assert C.one_step_defense(s).verdict == NOT_HELD
+    s = split({"1": 0.1, "40": 0.51}, {"1": 0.5, "40": 0.5}, spread=0.02, hib=True, budget=40)
+    assert C.one_step_defense(s).verdict == NOISE
+    assert C.one_step_defense(split({"40": 0.7}, {"40": 0.5}, hib=True, budget=40)).verdict == NOT_MEASURED
+
+
+def test_claim_5_random_theta():
+    assert C.random_theta_helps(split({"200": 0.5}, {"200": 0.1}, {"200": 0.2}, 0.01)).verdict == HELD
+    assert C.random_theta_helps(split({"200": 0.1}, {"200": 0.1}, {"200": 0.5}, 0.01)).verdict == NOT_HELD
+    assert C.random_theta_helps(split({"200": 0.1}, {"200": 0.1}, {"200": 0.11}, 0.01)).verdict == NOISE
+    assert C.random_theta_helps(split({"200": 0.1}, {"200": 0.1})).verdict == NOT_MEASURED
+
+
+def landscape_problem(z_better: int, x_better: int, n_targets=16, spread=0.1):
+    """05-shaped measures: the first `z_better` favour Z clearly, the next `x_better` favour X, the rest tie."""
+    X, Z, S = {}, {}, {}
+    for i, (key, _, better) in enumerate(C.SMOOTHNESS):
+        gap = 1.0 if i < z_better else (-1.0 if i < z_better + x_better else 0.0)
+        X[key] = 2.0
+        Z[key] = 2.0 + gap if better == "higher" else 2.0 - gap
+        S[key] = spread
+    return {"X": X, "Z": Z, "spread": {"X": S, "Z": S}, "setup": {"n_targets": n_targets}}
+
+
+def test_claim_6_smoother_in_z():
+    assert C.smoother_in_z(landscape_problem(3, 1)).verdict == HELD
+    assert C.smoother_in_z(landscape_problem(1, 2)).verdict == NOT_HELD
+    assert C.smoother_in_z(landscape_problem(2, 2)).verdict == NOT_HELD, "a split vote does not show a smoother Z"
+    assert C.smoother_in_z(landscape_problem(0, 0)).verdict == NOISE
+    # the noise is the standard error over targets: a spread of 8 over 16 targets is 2 per mean, larger than the gap
+    assert C.smoother_in_z(landscape_problem(3, 0, spread=8.0)).verdict == NOISE
+    assert C.smoother_in_z({"X": {}, "Z": {}}).verdict == NOT_MEASURED
+
+
+def ablations(full=None, no_replay=None, unrolled=None, base=None):
+    vs = {f"gan/{k}": v for k, v in (("full", full), ("no_replay", no_replay), ("unrolled", unrolled)) if v}
+    return {"variants": vs, "problems": {"gan": {"metric": "mse", **({"baseline": base} if base else {})}}}
+
+
+def test_claim_7_replay():
+    f = lambda x: {"final": x, "final_spread": 0.01, "final_per_seed": [x] * 3,       # noqa: E731
+                   "speedup_steps": 1.0, "speedup_steps_spread": 0.0}
+    assert C.compare_variants(ablations(f(0.1), f(0.2)), "gan", "full", "no_replay").verdict == HELD
+    assert C.compare_variants(ablations(f(0.2), f(0.1)), "gan", "full", "no_replay").verdict == NOT_HELD
+    assert C.compare_variants(ablations(f(0.1), f(0.11)), "gan", "full", "no_replay").verdict == NOISE
+    assert C.compare_variants(ablations(f(0.1)), "gan", "full", "no_replay").verdict == NOT_MEASURED
+    assert C.compare_variants(ablations(f(0.1), base=f(0.3)), "gan", "full", "baseline").verdict == HELD
+
+
+def test_claim_8_coordinate_vs_unrolled():
+    def v(final, seconds, mib=None):
+        return {"final": final, "final_spread": 0.01, "final_per_seed": [final] * 3, "speedup_steps": 1.0,
+                "speedup_steps_spread": 0.0, "train_seconds": seconds, "train_seconds_spread": 1.0,
+                "config": {"theta_updates": 10, "train": {"rounds": 5}},
+                **({"peak_memory_mib": mib, "memory": {"method": "rss"}} if mib else {})}
+    assert C.coordinate_vs_unrolled(ablations(v(0.1, 10, 5), unrolled=v(0.2, 20, 50)), "gan").verdict == HELD
+    assert C.coordinate_vs_unrolled(ablations(v(0.1, 10, 5), unrolled=v(0.105, 10.5, 50)), "gan").verdict == HELD
+    assert C.coordinate_vs_unrolled(ablations(v(0.3, 10, 5), unrolled=v(0.1, 20, 50)), "gan").verdict == NOT_HELD
+    assert C.coordinate_vs_unrolled(ablations(v(0.1, 30, 5), unrolled=v(0.2, 10, 50)), "gan").verdict == NOT_HELD
+    assert C.coordinate_vs_unrolled(ablations(v(0.1, 10, 60), unrolled=v(0.2, 20, 50)), "gan").verdict == NOT_HELD
+    assert C.coordinate_vs_unrolled(ablations(v(0.1, 10)), "gan").verdict == NOT_MEASURED
+
+
+def test_a_cell_names_its_verdict_numbers_and_source():
+    cell = C.Cell(HELD, "2×", ("toy/tables/speedups.md",), [("test_ood", C.Cell(NOT_HELD, "0.5×"))])
+    assert cell.markdown("results/default/") == \
+        "**held** 2×; test_ood: not held, 0.5× [speedups](results/default/toy/tables/speedups.md)"
+    assert C.Cell(NOT_MEASURED).markdown("x/") == NOT_MEASURED
+
+
+def test_a_profile_without_metrics_measures_nothing_and_malformed_metrics_do_not_raise(tmp_path):
+    assert C.claims_markdown(tmp_path, "") is None
+    (tmp_path / "default" / "toy").mkdir(parents=True)
+    (tmp_path / "default" / "toy" / "metrics.json").write_text(json.dumps({"splits": {"test_in": {"curves": 3}}}))
+    assert C.claims_markdown(tmp_path, "") is not None
+    assert {c.verdict for row in C.cells(C.load_metrics(tmp_path / "default")) for c in row} == {NOT_MEASURED}
+
+
+def test_put_block_inserts_once_after_the_status_table_then_replaces():
+    doc = "# t\n\n## Status\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## Next\n"
+    once = C.put_block(doc, "table one")
+    assert once == ("# t\n\n## Status\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n" + C.block("table one")
+                    + "\n\n## Next\n")
+    assert C.put_block(once, "table two") == once.replace("table one", "table two")
+
+
+def test_figure_and_index_from_synthetic_metrics(tmp_path):
+    exp = tmp_path / "default" / "toy"
+    exp.mkdir(parents=True)
+    s = split({"10": 0.5, "200": 0.1}, {"10": 0.1, "200": 0.05}, spread=0.01, speedup_steps=2.0,
+              speedup_steps_reached=True, speedup_at={"5": 4.0, "10": 3.0, "20": 2.0, "50": 4.0},
+              speedup_at_capped={"50": True})
+    (exp / "metrics.json").write_text(json.dumps({"experiment": "toy", "splits": {"test_in": s}}))
+    from llcore.repro.report import write_results_index
+    text = write_results_index(tmp_path).read_text(encoding="utf-8")
+    assert (tmp_path / "default" / C.FIGURE).stat().st_size > 10_000
+    assert text.index(C.CLAIMS_START) < text.index("### toy")
+    assert f"]({'default/' + C.FIGURE})" in text and "**held** 2×" in text
+
+
+# (c) every link of the table leads to a file
+
+
+@pytest.mark.parametrize("doc", ["README.md", "results/README.md"])
+def test_every_link_in_the_claims_block_exists(doc):
+    path = ROOT / doc
+    block = C.extract_block(path.read_text(encoding="utf-8"))
+    assert block is not None, HINT
+    links = re.findall(r"\]\(([^)\s]+)\)", block)
+    assert len(links) >= 20
+    missing = [x for x in links if not (path.parent / x).is_file()]
+    assert not missing, missing
