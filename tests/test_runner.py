@@ -236,3 +236,19 @@ def test_results_index_shows_headline_numbers_links_and_bad_files(tmp_path):
 
 def test_results_index_without_results(tmp_path):
     assert "No results yet" in write_results_index(tmp_path / "results").read_text()
+
+
+def test_a_default_run_keeps_its_executed_notebook_beside_its_results(tmp_path):
+    from llcore.repro.runner import RunResult, keep_executed
+    out = tmp_path / "runs" / "01_gan_inversion__faces.ipynb"
+    out.parent.mkdir()
+    out.write_text('{"cells": []}')
+    run = runner.Run(tmp_path / "01_gan_inversion.ipynb", "faces", {})
+    kept = keep_executed(RunResult(run, out, "ok", 1.0), tmp_path / "results" / "default" / "notebooks")
+    assert kept.read_text() == '{"cells": []}' and kept.name == "01_gan_inversion__faces.ipynb"
+    assert keep_executed(RunResult(run, out, "FAILED", 1.0), tmp_path / "x") is None          # failures stay in runs/
+    assert keep_executed(RunResult(run, out, "ok", 1.0), tmp_path / "y", limit=5) is None     # too large: not kept
+    index = runner.write_results_index  # the index links them
+    (tmp_path / "results" / "default" / "toy").mkdir(parents=True)
+    index(tmp_path / "results")
+    assert "default/notebooks/01_gan_inversion__faces.ipynb" in (tmp_path / "results" / "README.md").read_text()

@@ -226,3 +226,34 @@ def plot_curves(comparison: Comparison, path: str | Path, ylabel: str, log: bool
     panels = {f"{split}: band = min–max over seeds {comparison.seeds}": curves[split] for split in curves}
     return plot_grid({ylabel: panels}, path, lrs={p: comparison.lrs for p in panels}, log=log, xscale=xscale,
                      first=first, title=title, higher_is_better=higher_is_better)
+
+
+def plot_quantile_bands(per_target: dict, methods: Sequence[str], budget: int, ylabel: str, title: str = "",
+                        qs: tuple = (0.25, 0.5, 0.75)):
+    """Per-target curves read robustly, one panel per split: the median over all targets of all seeds (solid), the
+    qs[0]–qs[2] quantile band, and the mean (dashed), log y, log x from step 1.
+    per_target: {split: {method: [per-seed array (budget+1, B)]}}. Returns the figure (not saved)."""
+    import matplotlib.pyplot as plt
+    from ..metrics import quantile_curves
+    splits = list(per_target)
+    fig, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 4), squeeze=False, sharey=True)
+    t = np.arange(1, budget + 1)
+    others = iter(OTHER_COLORS * len(methods))
+    colors = {m: COLORS.get(m) or next(others) for m in methods}
+    for ax, split in zip(axes[0], splits):
+        for m in methods:
+            pooled = np.concatenate([np.asarray(a, dtype=np.float64).reshape(budget + 1, -1)
+                                     for a in per_target[split][m]], 1)              # (budget+1, all targets)
+            q = quantile_curves(pooled, qs)
+            lo, mid, hi = (q[str(x)][1:] for x in qs)
+            ax.fill_between(t, lo, hi, color=colors[m], alpha=0.2, lw=0)
+            ax.plot(t, mid, color=colors[m], label=f"{m}: median, {qs[0]:.0%}–{qs[2]:.0%}")
+            ax.plot(t, pooled.mean(1)[1:], color=colors[m], ls="--", lw=1, label=f"{m}: mean")
+        ax.set(xscale="log", yscale="log", title=split, xlabel="optimizer steps")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -40,6 +40,7 @@ import yaml
 from papermill.exceptions import PapermillExecutionError
 
 from llcore.repro import assets
+from llcore.checkpoint import atomic_write_bytes
 from llcore.repro.io import atomic_write_json, atomic_write_text
 from llcore.repro.report import MISSING, markdown_table, write_results_index
 
@@ -292,6 +293,25 @@ def prepare_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path) -> 
     return results
 
 
+# the executed notebooks, kept with the results they wrote (a reader sees the story without running it)
+
+KEEP_EXECUTED = ("default", "paper")      # smoke runs keep theirs in runs/smoke only
+EXECUTED_LIMIT = 5 * 2**20                # bytes: larger figures or outputs are a bug to fix, not to commit
+
+
+def keep_executed(result: RunResult, folder: Path, limit: int = EXECUTED_LIMIT) -> Path | None:
+    """Copy a successful run's executed notebook to folder/<label>.ipynb (e.g. results/default/notebooks/); a failed
+    run, or a notebook over `limit` bytes (warned), is not kept. Returns the copy's path."""
+    if result.status != "ok" or not result.output.is_file():
+        return None
+    size = result.output.stat().st_size
+    if size > limit:
+        print(f"warning: {result.output.name} is {size / 2**20:.1f} MB, over {limit / 2**20:.0f} MB: not copied to "
+              f"{folder} (lower its figures' dpi or its printed output)", file=sys.stderr)
+        return None
+    return atomic_write_bytes(folder / result.output.name, result.output.read_bytes())
+
+
 # reporting
 
 
@@ -413,6 +433,9 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
         results = prepare_all(runs, runs_dir, notebooks_dir, repo_root)
         return 1 if any(r.status != "ok" for r in results) else 0
     results = execute_all(runs, runs_dir, notebooks_dir, repo_root)
+    if args.profile in KEEP_EXECUTED:
+        for r in results:
+            keep_executed(r, repo_root / "results" / args.profile / "notebooks")
     print("\n" + write_table(results, args.profile, repo_root))
     write_results_index(repo_root / "results")
     report_failures(results, repo_root)
