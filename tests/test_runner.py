@@ -252,3 +252,21 @@ def test_a_default_run_keeps_its_executed_notebook_beside_its_results(tmp_path):
     (tmp_path / "results" / "default" / "toy").mkdir(parents=True)
     index(tmp_path / "results")
     assert "default/notebooks/01_gan_inversion__faces.ipynb" in (tmp_path / "results" / "README.md").read_text()
+
+
+def test_run_times_say_where_the_time_goes(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {"papermill": {"duration": 1.0}}},
+                    {"cell_type": "markdown", "source": "## Train θ\ntext", "metadata": {}},
+                    {"cell_type": "code", "source": "train()", "metadata": {"papermill": {"duration": 30.0}}},
+                    {"cell_type": "code", "source": "more()", "metadata": {"papermill": {"duration": 2.5}}},
+                    {"cell_type": "markdown", "source": "## Evaluate", "metadata": {}},
+                    {"cell_type": "code", "source": "ev()", "metadata": {"papermill": {"duration": None}}}]}
+    out = tmp_path / "00_toy.ipynb"
+    out.write_text(json.dumps(nb))
+    assert runner.section_seconds(out) == [["setup", 1.0], ["Train θ", 32.5]]
+    assert runner.section_seconds(tmp_path / "missing.ipynb") == []
+    result = runner.RunResult(runner.Run(tmp_path / "00_toy.ipynb", None, {}), out, "ok", 34.0)
+    (tmp_path / "results" / "default").mkdir(parents=True)
+    runner.write_table([result], "default", tmp_path)
+    md = (tmp_path / "results" / "default" / "run_times.md").read_text()
+    assert "Train θ 32 s" in md and "cores" in md

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -343,6 +344,32 @@ def format_table(results: list[RunResult], profile: str, repo_root: Path) -> str
     return f"{header}\n\n{table}\nTotal: {total:.1f} s over {len(results)} run(s).\n"
 
 
+def section_seconds(executed: Path) -> list[list]:
+    """[[heading, seconds], ...]: the seconds papermill measured for each code cell, summed under the markdown
+    heading above it (the notebook's sections: data, θ training, sweeps, evaluation, figures...); [] when unreadable."""
+    try:
+        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return []
+    sections, heading = {}, "setup"
+    for cell in cells:
+        text = "".join(cell.get("source", ""))
+        if cell.get("cell_type") == "markdown":
+            titles = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
+            heading = titles[0] if titles else heading
+        elif cell.get("cell_type") == "code":
+            seconds = (cell.get("metadata", {}).get("papermill") or {}).get("duration")
+            if isinstance(seconds, (int, float)):
+                sections[heading] = sections.get(heading, 0.0) + seconds
+    return [[h, round(t, 1)] for h, t in sections.items()]
+
+
+def machine_line() -> str:
+    """Cores and thread settings, which the run times depend on."""
+    threads = ", ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ)
+    return f"{os.cpu_count()} cores, " + (threads or "threads: torch's default (one per core)")
+
+
 def _ledger(path: Path) -> dict:
     """The earlier runs' rows, {(notebook, run): row}; an unreadable ledger is set aside, not fatal."""
     if not path.exists():
@@ -367,16 +394,22 @@ def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
     for r in results:
         key = (r.run.notebook.stem, r.run.run_name or MISSING)
         ledger[key] = {"notebook": key[0], "run": key[1], "status": r.status, "seconds": round(r.seconds, 1),
-                       "finished": when, "git": sha, "failed_cell": failure(r)}
+                       "finished": when, "git": sha, "failed_cell": failure(r), "machine": machine_line(),
+                       "sections": section_seconds(r.output)}
     rows = [ledger[k] for k in sorted(ledger)]
     atomic_write_json(out / "run_times.json", {"profile": profile, "rows": rows})
     table = markdown_table(["notebook", "run", "status", "seconds", "finished (UTC)", "git", "failed cell"],
                            [[r["notebook"], r["run"], r["status"], f"{r['seconds']:.1f}", r["finished"], r["git"],
                              r["failed_cell"]] for r in rows])
     total = sum(r["seconds"] for r in rows if r["status"] == "ok")
+    where = "\n".join(f"- {r['notebook']} ({r['run']}, {r.get('machine', 'machine not recorded')}): "
+                       + (" · ".join(f"{h} {t:.0f} s" for h, t in r["sections"]) if r.get("sections") else
+                          "not recorded (run before sections were timed)") for r in rows)
     atomic_write_text(out / "run_times.md",
                       f"# Notebook run times: profile `{profile}` (each row: the latest run of that notebook and run)\n\n"
-                      f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n")
+                      f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n\n"
+                      f"## Where the time goes (seconds per notebook section, from papermill's cell timings)\n\n"
+                      f"{where}\n")
     return format_table(results, profile, repo_root)
 
 
