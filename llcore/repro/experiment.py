@@ -37,7 +37,8 @@ class Method:
 
 @dataclass
 class Comparison:
-    """Per-seed mean curves and cumulative seconds: curves[split][method] = [array (budget+1,) per seed]."""
+    """Per-seed mean curves and cumulative seconds: curves[split][method] = [array (budget+1,) per seed];
+    per_target[split][method] = [array (budget+1, B) per seed], each target's own curve."""
     budget: int
     seeds: list
     lrs: dict
@@ -45,11 +46,15 @@ class Comparison:
     seconds: dict = field(default_factory=dict)
     last: dict = field(default_factory=dict)      # (split, method) -> Record of the last seed (for pictures)
     measures: dict = field(default_factory=dict)  # extra measures: name -> {split: {method: [per-seed curve]}}
+    per_target: dict = field(default_factory=dict)
 
-    def summary(self, metric: str, higher_is_better: bool = False, measure: Optional[str] = None) -> dict:
-        """The `splits` entry of metrics.json, for the kept curve or one of the extra measures."""
+    def summary(self, metric: str, higher_is_better: bool = False, measure: Optional[str] = None,
+                robust: Optional[bool] = None) -> dict:
+        """The `splits` entry of metrics.json, for the kept curve (with its median and quantile curves over targets)
+        or one of the extra measures; robust: split_summary's (default: the reproduction's rule, results.ROBUST)."""
         curves = self.curves if measure is None else self.measures[measure]
-        return {s: split_summary(curves[s], self.seconds[s], metric, self.budget, higher_is_better)
+        return {s: split_summary(curves[s], self.seconds[s], metric, self.budget, higher_is_better,
+                                 per_target=self.per_target.get(s) if measure is None else None, robust=robust)
                 for s in curves}
 
 
@@ -119,6 +124,7 @@ def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], method
     for split in splits:
         out.curves[split] = {m.name: [] for m in methods}
         out.seconds[split] = {m.name: [] for m in methods}
+        out.per_target[split] = {m.name: [] for m in methods}
         for name in measures:
             out.measures.setdefault(name, {})[split] = {m.name: [] for m in methods}
     for seed in seeds:
@@ -130,6 +136,8 @@ def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], method
                              x0=_start(problem, m, seed, y), generator=torch.Generator().manual_seed(seed),
                              snapshot_steps=snapshot_steps, keep_trajectory=keep_trajectory)
                 out.curves[split][m.name].append(rec.curve(which).numpy())
+                per_target = rec.loss if which == "loss" else rec.metric
+                out.per_target[split][m.name].append(per_target.detach().cpu().numpy())
                 for name, fn in measures.items():
                     out.measures[name][split][m.name].append(np.asarray(fn(split, seed, y, rec, mapping)))
                 out.seconds[split][m.name].append(rec.seconds.numpy())
