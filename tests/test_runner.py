@@ -270,3 +270,38 @@ def test_run_times_say_where_the_time_goes(tmp_path):
     runner.write_table([result], "default", tmp_path)
     md = (tmp_path / "results" / "default" / "run_times.md").read_text()
     assert "Train θ 32 s" in md and "cores" in md
+
+
+def test_jobs_run_notebooks_at_once_but_after_what_they_reuse(tmp_path):
+    import threading
+    import time as _time
+    stems = {"00_toy": [], "01_gan_inversion": [], "05_landscape": ["00_toy", "01_gan_inversion"]}
+    for stem, deps in stems.items():
+        (tmp_path / f"{stem}.ipynb").write_text(json.dumps({"cells": [], "metadata": {"llcore": {"after": deps}}}))
+    runs = [runner.Run(tmp_path / f"{stem}.ipynb", None, {}) for stem in stems]
+    log, lock, live = [], threading.Lock(), []
+
+    def fake(run, runs_dir, cwd):
+        with lock:
+            live.append(run.notebook.stem)
+            log.append(("start", run.notebook.stem, len(live)))
+        _time.sleep(0.2)
+        with lock:
+            live.remove(run.notebook.stem)
+            log.append(("end", run.notebook.stem))
+        return runner.RunResult(run, tmp_path / "out.ipynb", "ok", 0.2)
+
+    results = runner.execute_all(runs, tmp_path, tmp_path, tmp_path, jobs=2, execute=fake)
+    assert [r.run.notebook.stem for r in results] == list(stems)                        # the runs' order
+    assert max(entry[2] for entry in log if entry[0] == "start") == 2                  # two at once
+    start_05 = log.index(("start", "05_landscape", 1))
+    assert log.index(("end", "00_toy")) < start_05 and log.index(("end", "01_gan_inversion")) < start_05
+    assert runner.after(runs[2].notebook) == ["00_toy", "01_gan_inversion"]
+
+
+def test_the_default_profile_pins_threads(monkeypatch):
+    import os
+    for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "MKL_DYNAMIC"):     # restored after the test
+        monkeypatch.setenv(k, "unset")
+    assert "1 thread" in runner.pin_threads("default") and os.environ["OMP_NUM_THREADS"] == "1"
+    assert "default" in runner.pin_threads("smoke")

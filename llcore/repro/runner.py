@@ -18,6 +18,9 @@ as working directory. A failing run is recorded and the next one starts; at the 
 terminal and is merged into `results/<profile>/run_times.md` (the latest run of each notebook and run),
 `results/README.md` is regenerated, and the exit status is 1 if any run failed.
 `--prepare-only` writes the parameter-injected notebooks without executing them (CI then runs them with nbval).
+`--jobs N` runs up to N notebooks at once; a notebook that reuses another's cached artifacts names it in its metadata
+(`"llcore": {"after": ["01_gan_inversion"]}`) and starts only when that one's runs are done. Each kernel's threads
+are part of the profile (THREADS: 1 on `default`, so numbers do not depend on --jobs or on the machine's load).
 Usage errors (unknown notebook or parameter, malformed YAML) and missing assets exit with status 2.
 """
 
@@ -34,6 +37,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 import papermill
@@ -272,17 +276,55 @@ def execute_run(run: Run, runs_dir: Path, cwd: Path, prepare_only: bool = False)
     return RunResult(run, output, "ok", time.perf_counter() - start)
 
 
-def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path) -> list[RunResult]:
-    """Execute the runs in order, printing a line as each starts and ends."""
-    results = []
-    for i, run in enumerate(runs, 1):
-        tag = f"[{i}/{len(runs)}]"
-        print(f"{tag} {run.label}: running -> {rel(run.output_path(runs_dir), repo_root)}", flush=True)
-        result = execute_run(run, runs_dir, cwd)
+THREADS = {"default": 1}      # torch threads per notebook kernel, by profile (unset: torch's default)
+
+
+def pin_threads(profile: str) -> str:
+    """Set the kernels' thread variables for `profile` (they inherit this process's environment); describe them."""
+    n = THREADS.get(profile)
+    if n is None:
+        return "threads: torch's default"
+    os.environ.update(OMP_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n), MKL_DYNAMIC="FALSE")
+    return f"{n} thread(s) per notebook (profile {profile})"
+
+
+def after(notebook: Path) -> list[str]:
+    """The notebooks whose runs must finish before this one starts (its metadata "llcore": {"after": [...]})."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get("llcore", {})
+    return list(meta.get("after", []))
+
+
+def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, jobs: int = 1,
+                execute: Callable = None) -> list[RunResult]:
+    """Execute the runs, up to `jobs` at once, each only after the runs of the notebooks it comes `after` that
+    are planned too; printing a line as each starts and ends. Results come back in the runs' order."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    execute = execute or execute_run
+    needs = {i: {j for j, other in enumerate(runs) if other.notebook.stem in after(run.notebook)}
+             for i, run in enumerate(runs)}
+    results, pending, running = {}, list(range(len(runs))), {}
+
+    def report(i: int, result: RunResult) -> None:
         failure = f"{where(result)}: {short(result.error)}" if result.status != "ok" else ""
-        print(f"{tag} {run.label}: {result.status} in {result.seconds:.1f} s{failure}", flush=True)
-        results.append(result)
-    return results
+        print(f"[{i + 1}/{len(runs)}] {runs[i].label}: {result.status} in {result.seconds:.1f} s{failure}", flush=True)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        while pending or running:
+            ready = [i for i in pending if needs[i] <= set(results)]
+            for i in ready[: max(1, jobs) - len(running)]:
+                pending.remove(i)
+                print(f"[{i + 1}/{len(runs)}] {runs[i].label}: running -> "
+                      f"{rel(runs[i].output_path(runs_dir), repo_root)}", flush=True)
+                running[pool.submit(execute, runs[i], runs_dir, cwd)] = i
+            if not running:                      # what is left waits on a notebook that is not planned: run it
+                needs.update({i: set() for i in pending})
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = running.pop(future)
+                results[i] = future.result()
+                report(i, results[i])
+    return [results[i] for i in range(len(runs))]
 
 
 def prepare_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path) -> list[RunResult]:
@@ -436,6 +478,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="only the runs of that name in a params file's runs: list (e.g. --only 01 --run faces)")
     parser.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"), dest="params",
                         help="override a parameter in every run; VALUE is read as YAML (repeatable)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="notebooks run at once (default 1); threads per notebook come from the profile")
     parser.add_argument("--prepare-only", action="store_true",
                         help="write parameter-injected notebooks to runs/<profile>/ without executing them")
     return parser.parse_args(argv)
@@ -465,7 +509,8 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     if args.prepare_only:
         results = prepare_all(runs, runs_dir, notebooks_dir, repo_root)
         return 1 if any(r.status != "ok" for r in results) else 0
-    results = execute_all(runs, runs_dir, notebooks_dir, repo_root)
+    print(f"{len(runs)} run(s), {args.jobs} at a time, {pin_threads(args.profile)}", flush=True)
+    results = execute_all(runs, runs_dir, notebooks_dir, repo_root, jobs=args.jobs)
     if args.profile in KEEP_EXECUTED:
         for r in results:
             keep_executed(r, repo_root / "results" / args.profile / "notebooks")
