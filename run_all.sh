@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduce the experiments, or test them. Sets up .venv on first use (and again when pyproject.toml changes).
-#   ./run_all.sh [--profile smoke|default|paper] [--only NAME] [--run RUN] [-p KEY VALUE]...   run the notebooks
+#   ./run_all.sh [--profile smoke|default|paper] [--only NAME] [--run RUN] [--jobs N] [-p KEY VALUE]...   run them
 #   ./run_all.sh --test                                                            unit tests + smoke notebooks
 #   ./run_all.sh [--profile P] --bench                                             the speed/memory benchmark only
 set -euo pipefail
@@ -12,13 +12,15 @@ PY=$VENV/bin/python
 usage() {
   cat <<'USAGE'
 Usage:
-  ./run_all.sh [--profile smoke|default|paper] [--only NAME] [--run RUN_NAME] [-p KEY VALUE]...
+  ./run_all.sh [--profile smoke|default|paper] [--only NAME] [--run RUN_NAME] [--jobs N] [-p KEY VALUE]...
       Execute notebooks/NN_*.ipynb with papermill (python -m llcore.repro.runner): executed copies go to
       runs/<profile>/, numbers, tables and figures to results/<profile>/, the index to results/README.md.
       --profile   smoke (minutes, CI), default (CPU, the committed results; the default), paper (GPU and
                   real assets, all checked before any notebook runs: python -m llcore.repro.assets lists them)
       --only      one notebook, by stem or prefix: 00 or 00_toy
       --run       only the runs of that name in the profile's params file: --only 01 --run faces
+      --jobs      notebooks run at once (default 1): --jobs 2 on two cores; each notebook's threads come from
+                  the profile (default: 1), so the numbers do not depend on --jobs
       -p          override a parameter in every run, VALUE read as YAML: -p seed 3 -p n_seeds 2 -p device cpu
       A full run (no --only, no -p) ends with the benchmark (benchmarks/bench.py → results/<profile>/bench/).
   ./run_all.sh [--profile P] --bench
@@ -118,7 +120,7 @@ run_bench() {
 }
 
 main() {
-  local profile=default test=0 bench=0 args=()
+  local profile=default test=0 bench=0 args=() jobs=()
   while (($#)); do
     case $1 in
       -h | --help) usage; exit 0 ;;
@@ -133,6 +135,9 @@ main() {
       --run)
         (($# >= 2)) || die_usage "--run needs a run name, e.g. faces"
         args+=(--run "$2"); shift 2 ;;
+      --jobs)
+        (($# >= 2)) || die_usage "--jobs needs a number, e.g. 2"
+        jobs=(--jobs "$2"); shift 2 ;;
       -p)
         (($# >= 3)) || die_usage "-p needs a KEY and a VALUE, e.g. -p seed 3"
         args+=(-p "$2" "$3"); shift 3 ;;
@@ -154,7 +159,7 @@ main() {
   else
     ensure_env
     local status=0
-    "$PY" -m llcore.repro.runner --profile "$profile" ${args[@]+"${args[@]}"} || status=$?
+    "$PY" -m llcore.repro.runner --profile "$profile" ${jobs[@]+"${jobs[@]}"} ${args[@]+"${args[@]}"} || status=$?
     # a full reproduction (no --only, no -p) ends with the benchmark, which reads the metrics just written
     if ((status == 0 && ${#args[@]} == 0)); then
       run_bench "$profile" || status=1

@@ -43,7 +43,7 @@ class Trainer:
     checkpoint_path: saved every `checkpoint_every` rounds and at the end; `train()` resumes from it bit-exactly.
     callbacks:       functions trainer -> dict called after each round; their items join the round's stats.
     Device: all on one, CPU or CUDA: train_targets', where training runs; probe targets are moved there, θ and F
-    are not. z_0 is drawn and lifted by θ on the CPU, then moved. One buffer; shards > 1: shards.ShardedTrainer."""
+    are not. z_0 is drawn on the CPU and lifted on θ's device. One buffer; shards > 1: shards.ShardedTrainer."""
 
     def __init__(self, problem: Problem, mapping: Mapping, train_targets: Tensor, config: TrainConfig,
                  probe_targets: Optional[Tensor] = None, checkpoint_path: Optional[str | Path] = None,
@@ -62,8 +62,7 @@ class Trainer:
 
     def _init_streams(self) -> None:
         if self.config.shards != 1:
-            raise ValueError(f"shards={self.config.shards}: use llcore.shards.ShardedTrainer "
-                             f"(or llcore.distributed.DistributedTrainer under torchrun)")
+            raise ValueError(f"shards={self.config.shards}: use llcore.ShardedTrainer (DistributedTrainer: torchrun)")
         self.generator = torch.Generator().manual_seed(self.config.seed)
         self.buffer = ReplayBuffer(self.config.buffer_capacity)
 
@@ -130,12 +129,12 @@ class Trainer:
                 good = copy.deepcopy(self.mapping.state_dict())
                 start = time.perf_counter()
                 stats = unrolled_round(self) if cfg.mode == "unrolled" else {**self.e_step(), **self.m_step()}
-                if not all(map(math.isfinite, stats.values())) or \
-                        not all(torch.isfinite(p).all() for p in self.mapping.parameters()):
+                finite = all(map(math.isfinite, stats.values()))
+                if not (finite and all(p.isfinite().all() for p in self.mapping.parameters())):
                     self.mapping.load_state_dict(good)
-                    raise TrainingDiverged(f"round {self.round}: θ training produced NaN/Inf ({stats}); "
-                                           f"θ was restored to its state before this round. "
-                                           f"Lower theta_lr (now {cfg.theta_lr}) or set grad_clip.")
+                    raise TrainingDiverged(f"round {self.round}: θ training produced NaN/Inf ({stats}); θ was restored "
+                                           f"to its state before this round. Lower theta_lr (now {cfg.theta_lr}) or set "
+                                           f"grad_clip.")
                 self.seconds += time.perf_counter() - start
                 self.round += 1
                 stats = {"round": self.round, "seconds": self.seconds, **stats}
@@ -143,8 +142,8 @@ class Trainer:
                     stats.update(callback(self))
                 self.history.append(stats)
                 bar.update(1)
-                bar.set_postfix({k: f"{v:.3g}" for k, v in stats.items() if k in ("m_loss", "e_loss_T", "probe_speedup")})
-                if self.checkpoint_path is not None and cfg.checkpoint_every and self.round % cfg.checkpoint_every == 0:
+                bar.set_postfix({k: f"{stats[k]:.3g}" for k in ("m_loss", "e_loss_T", "probe_speedup") if k in stats})
+                if self.checkpoint_path and cfg.checkpoint_every and self.round % cfg.checkpoint_every == 0:
                     self.save_checkpoint(self.checkpoint_path)
         finally:
             bar.close()
@@ -152,14 +151,9 @@ class Trainer:
             self.save_checkpoint(self.checkpoint_path)
         return self.history
 
-    def state_dict(self) -> dict:
-        """θ, AdamW, buffers, random streams, history (llcore.checkpoint.trainer_state)."""
-        return checkpoint.trainer_state(self)
+    state_dict = checkpoint.trainer_state              # θ, AdamW, buffers, random streams, history
+    load_checkpoint = checkpoint.restore_trainer       # the settings must match
 
     def save_checkpoint(self, path) -> Path:
         """Write state_dict() to `path` atomically; returns the path."""
         return checkpoint.atomic_torch_save(path, self.state_dict())
-
-    def load_checkpoint(self, path) -> None:
-        """Restore the state saved at `path` (llcore.checkpoint.restore_trainer: the settings must match)."""
-        checkpoint.restore_trainer(self, path)

@@ -39,6 +39,8 @@ def plan(args: list[str]) -> list:
             only = next(it)
         elif a == "--run":
             run_name = next(it)
+        elif a == "--jobs":
+            assert int(next(it)) >= 1
         elif a == "-p":
             pairs.append([next(it), next(it)])
         elif a in ("--test", "--bench", "-h", "--help"):

@@ -76,10 +76,12 @@ def test_git_sha_is_dirty_for_code_changes_but_not_for_results(tmp_path):
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "m.json").write_text("{}")
     (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "README.md").write_text("# r\n")
     run("add", "-A")
     run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
     assert not git_sha(tmp_path).endswith("+dirty")
     (tmp_path / "results" / "m.json").write_text('{"a": 1}')
+    (tmp_path / "README.md").write_text("# r, with a regenerated claims block\n")
     assert not git_sha(tmp_path).endswith("+dirty")
     (tmp_path / "code.py").write_text("x = 2\n")
     assert git_sha(tmp_path).endswith("+dirty") and len(git_sha(tmp_path)) == 40 + 6

@@ -236,3 +236,72 @@ def test_results_index_shows_headline_numbers_links_and_bad_files(tmp_path):
 
 def test_results_index_without_results(tmp_path):
     assert "No results yet" in write_results_index(tmp_path / "results").read_text()
+
+
+def test_a_default_run_keeps_its_executed_notebook_beside_its_results(tmp_path):
+    from llcore.repro.runner import RunResult, keep_executed
+    out = tmp_path / "runs" / "01_gan_inversion__faces.ipynb"
+    out.parent.mkdir()
+    out.write_text('{"cells": []}')
+    run = runner.Run(tmp_path / "01_gan_inversion.ipynb", "faces", {})
+    kept = keep_executed(RunResult(run, out, "ok", 1.0), tmp_path / "results" / "default" / "notebooks")
+    assert kept.read_text() == '{"cells": []}' and kept.name == "01_gan_inversion__faces.ipynb"
+    assert keep_executed(RunResult(run, out, "FAILED", 1.0), tmp_path / "x") is None          # failures stay in runs/
+    assert keep_executed(RunResult(run, out, "ok", 1.0), tmp_path / "y", limit=5) is None     # too large: not kept
+    index = runner.write_results_index  # the index links them
+    (tmp_path / "results" / "default" / "toy").mkdir(parents=True)
+    index(tmp_path / "results")
+    assert "default/notebooks/01_gan_inversion__faces.ipynb" in (tmp_path / "results" / "README.md").read_text()
+
+
+def test_run_times_say_where_the_time_goes(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {"papermill": {"duration": 1.0}}},
+                    {"cell_type": "markdown", "source": "## Train θ\ntext", "metadata": {}},
+                    {"cell_type": "code", "source": "train()", "metadata": {"papermill": {"duration": 30.0}}},
+                    {"cell_type": "code", "source": "more()", "metadata": {"papermill": {"duration": 2.5}}},
+                    {"cell_type": "markdown", "source": "## Evaluate", "metadata": {}},
+                    {"cell_type": "code", "source": "ev()", "metadata": {"papermill": {"duration": None}}}]}
+    out = tmp_path / "00_toy.ipynb"
+    out.write_text(json.dumps(nb))
+    assert runner.section_seconds(out) == [["setup", 1.0], ["Train θ", 32.5]]
+    assert runner.section_seconds(tmp_path / "missing.ipynb") == []
+    result = runner.RunResult(runner.Run(tmp_path / "00_toy.ipynb", None, {}), out, "ok", 34.0)
+    (tmp_path / "results" / "default").mkdir(parents=True)
+    runner.write_table([result], "default", tmp_path)
+    md = (tmp_path / "results" / "default" / "run_times.md").read_text()
+    assert "Train θ 32 s" in md and "cores" in md
+
+
+def test_jobs_run_notebooks_at_once_but_after_what_they_reuse(tmp_path):
+    import threading
+    import time as _time
+    stems = {"00_toy": [], "01_gan_inversion": [], "05_landscape": ["00_toy", "01_gan_inversion"]}
+    for stem, deps in stems.items():
+        (tmp_path / f"{stem}.ipynb").write_text(json.dumps({"cells": [], "metadata": {"llcore": {"after": deps}}}))
+    runs = [runner.Run(tmp_path / f"{stem}.ipynb", None, {}) for stem in stems]
+    log, lock, live = [], threading.Lock(), []
+
+    def fake(run, runs_dir, cwd):
+        with lock:
+            live.append(run.notebook.stem)
+            log.append(("start", run.notebook.stem, len(live)))
+        _time.sleep(0.2)
+        with lock:
+            live.remove(run.notebook.stem)
+            log.append(("end", run.notebook.stem))
+        return runner.RunResult(run, tmp_path / "out.ipynb", "ok", 0.2)
+
+    results = runner.execute_all(runs, tmp_path, tmp_path, tmp_path, jobs=2, execute=fake)
+    assert [r.run.notebook.stem for r in results] == list(stems)                        # the runs' order
+    assert max(entry[2] for entry in log if entry[0] == "start") == 2                  # two at once
+    start_05 = log.index(("start", "05_landscape", 1))
+    assert log.index(("end", "00_toy")) < start_05 and log.index(("end", "01_gan_inversion")) < start_05
+    assert runner.after(runs[2].notebook) == ["00_toy", "01_gan_inversion"]
+
+
+def test_the_default_profile_pins_threads(monkeypatch):
+    import os
+    for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "MKL_DYNAMIC"):     # restored after the test
+        monkeypatch.setenv(k, "unset")
+    assert "1 thread" in runner.pin_threads("default") and os.environ["OMP_NUM_THREADS"] == "1"
+    assert "default" in runner.pin_threads("smoke")

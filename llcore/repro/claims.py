@@ -124,13 +124,19 @@ def fewer_steps(split: dict) -> Cell:
     return Cell(speedup_verdict(s, reached), text)
 
 
-def better_at(split: dict, step: int = SMALL_BUDGET) -> Cell:
-    """Claim 2: landscape vs baseline at a fixed step, each mean ± its spread over seeds."""
-    (a, sa), (b, sb) = at(split, "landscape", step), at(split, "baseline", step)
-    verdict = compare(a, sa, b, sb, bool(split.get("higher_is_better")))
+def versus(split: dict, a: tuple, b: tuple, words: str) -> Cell:
+    """Method a[0] at step a[1] against method b[0] at step b[1], each mean ± its spread over seeds, compared beyond
+    the noise; words formats the cell's text from (value a, value b)."""
+    (va, sa), (vb, sb) = at(split, *a), at(split, *b)
+    verdict = compare(va, sa, vb, sb, bool(split.get("higher_is_better")))
     if verdict == NOT_MEASURED:
         return Cell(NOT_MEASURED)
-    return Cell(verdict, f"{g(a)} vs {g(b)} (noise {g(noise(sa, sb))})")
+    return Cell(verdict, words.format(a=g(va), b=g(vb)) + f" (noise {g(noise(sa, sb))})")
+
+
+def better_at(split: dict, step: int = SMALL_BUDGET) -> Cell:
+    """Claim 2: landscape vs baseline at a fixed step."""
+    return versus(split, ("landscape", step), ("baseline", step), "{a} vs {b}")
 
 
 def ood(split: dict, step: int = SMALL_BUDGET) -> Cell:
@@ -144,21 +150,13 @@ def ood(split: dict, step: int = SMALL_BUDGET) -> Cell:
 def one_step_defense(split: dict, step: int = ONE_STEP) -> Cell:
     """Claim 4: landscape after `step` reversal steps vs the baseline's reversal at its full budget."""
     budget = split.get("budget_steps")
-    (a, sa), (b, sb) = at(split, "landscape", step), at(split, "baseline", budget)
-    verdict = compare(a, sa, b, sb, bool(split.get("higher_is_better")))
-    if verdict == NOT_MEASURED:
-        return Cell(NOT_MEASURED)
-    return Cell(verdict, f"{g(a)} at {step} vs {g(b)} at {budget} steps (noise {g(noise(sa, sb))})")
+    return versus(split, ("landscape", step), ("baseline", budget), f"{{a}} at {step} vs {{b}} at {budget} steps")
 
 
 def random_theta_helps(split: dict) -> Cell:
     """Claim 5: an untrained random θ vs the baseline, at the budget (04's rule, on the final value)."""
     budget = split.get("budget_steps")
-    (a, sa), (b, sb) = at(split, "random_theta", budget), at(split, "baseline", budget)
-    verdict = compare(a, sa, b, sb, bool(split.get("higher_is_better")))
-    if verdict == NOT_MEASURED:
-        return Cell(NOT_MEASURED)
-    return Cell(verdict, f"random θ {g(a)} vs {g(b)} at {budget} (noise {g(noise(sa, sb))})")
+    return versus(split, ("random_theta", budget), ("baseline", budget), f"random θ {{a}} vs {{b}} at {budget}")
 
 
 def smoother_in_z(problem: dict, measures=SMOOTHNESS) -> Cell:

@@ -37,7 +37,8 @@ class Method:
 
 @dataclass
 class Comparison:
-    """Per-seed mean curves and cumulative seconds: curves[split][method] = [array (budget+1,) per seed]."""
+    """Per-seed mean curves and cumulative seconds: curves[split][method] = [array (budget+1,) per seed];
+    per_target[split][method] = [array (budget+1, B) per seed], each target's own curve."""
     budget: int
     seeds: list
     lrs: dict
@@ -45,11 +46,15 @@ class Comparison:
     seconds: dict = field(default_factory=dict)
     last: dict = field(default_factory=dict)      # (split, method) -> Record of the last seed (for pictures)
     measures: dict = field(default_factory=dict)  # extra measures: name -> {split: {method: [per-seed curve]}}
+    per_target: dict = field(default_factory=dict)
 
-    def summary(self, metric: str, higher_is_better: bool = False, measure: Optional[str] = None) -> dict:
-        """The `splits` entry of metrics.json, for the kept curve or one of the extra measures."""
+    def summary(self, metric: str, higher_is_better: bool = False, measure: Optional[str] = None,
+                robust: Optional[bool] = None) -> dict:
+        """The `splits` entry of metrics.json, for the kept curve (with its median and quantile curves over targets)
+        or one of the extra measures; robust: split_summary's (default: the reproduction's rule, results.ROBUST)."""
         curves = self.curves if measure is None else self.measures[measure]
-        return {s: split_summary(curves[s], self.seconds[s], metric, self.budget, higher_is_better)
+        return {s: split_summary(curves[s], self.seconds[s], metric, self.budget, higher_is_better,
+                                 per_target=self.per_target.get(s) if measure is None else None, robust=robust)
                 for s in curves}
 
 
@@ -119,6 +124,7 @@ def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], method
     for split in splits:
         out.curves[split] = {m.name: [] for m in methods}
         out.seconds[split] = {m.name: [] for m in methods}
+        out.per_target[split] = {m.name: [] for m in methods}
         for name in measures:
             out.measures.setdefault(name, {})[split] = {m.name: [] for m in methods}
     for seed in seeds:
@@ -130,6 +136,8 @@ def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], method
                              x0=_start(problem, m, seed, y), generator=torch.Generator().manual_seed(seed),
                              snapshot_steps=snapshot_steps, keep_trajectory=keep_trajectory)
                 out.curves[split][m.name].append(rec.curve(which).numpy())
+                per_target = rec.loss if which == "loss" else rec.metric
+                out.per_target[split][m.name].append(per_target.detach().cpu().numpy())
                 for name, fn in measures.items():
                     out.measures[name][split][m.name].append(np.asarray(fn(split, seed, y, rec, mapping)))
                 out.seconds[split][m.name].append(rec.seconds.numpy())
@@ -226,3 +234,34 @@ def plot_curves(comparison: Comparison, path: str | Path, ylabel: str, log: bool
     panels = {f"{split}: band = min–max over seeds {comparison.seeds}": curves[split] for split in curves}
     return plot_grid({ylabel: panels}, path, lrs={p: comparison.lrs for p in panels}, log=log, xscale=xscale,
                      first=first, title=title, higher_is_better=higher_is_better)
+
+
+def plot_quantile_bands(per_target: dict, methods: Sequence[str], budget: int, ylabel: str, title: str = "",
+                        qs: tuple = (0.25, 0.5, 0.75)):
+    """Per-target curves read robustly, one panel per split: the median over all targets of all seeds (solid), the
+    qs[0]–qs[2] quantile band, and the mean (dashed), log y, log x from step 1.
+    per_target: {split: {method: [per-seed array (budget+1, B)]}}. Returns the figure (not saved)."""
+    import matplotlib.pyplot as plt
+    from ..metrics import quantile_curves
+    splits = list(per_target)
+    fig, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 4), squeeze=False, sharey=True)
+    t = np.arange(1, budget + 1)
+    others = iter(OTHER_COLORS * len(methods))
+    colors = {m: COLORS.get(m) or next(others) for m in methods}
+    for ax, split in zip(axes[0], splits):
+        for m in methods:
+            pooled = np.concatenate([np.asarray(a, dtype=np.float64).reshape(budget + 1, -1)
+                                     for a in per_target[split][m]], 1)              # (budget+1, all targets)
+            q = quantile_curves(pooled, qs)
+            lo, mid, hi = (q[str(x)][1:] for x in qs)
+            ax.fill_between(t, lo, hi, color=colors[m], alpha=0.2, lw=0)
+            ax.plot(t, mid, color=colors[m], label=f"{m}: median, {qs[0]:.0%}–{qs[2]:.0%}")
+            ax.plot(t, pooled.mean(1)[1:], color=colors[m], ls="--", lw=1, label=f"{m}: mean")
+        ax.set(xscale="log", yscale="log", title=split, xlabel="optimizer steps")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

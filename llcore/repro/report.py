@@ -20,7 +20,8 @@ from pathlib import Path
 from llcore.repro.io import atomic_write_text
 
 INDEX_PROFILES = ("default", "paper")  # `smoke` is CI-only and git-ignored
-EXPERIMENT_ORDER = ("toy", "gan_inversion", "gan_inversion_faces", "adversarial_defense", "human_pose", "ablations", "landscape")
+EXPERIMENT_ORDER = ("toy", "gan_inversion", "gan_inversion_faces", "adversarial_defense", "human_pose", "ablations",
+                    "landscape", "your_problem")
 HEADLINE_N = "10"  # the `speedup_at` entry shown in the headline table
 MISSING = "–"
 
@@ -140,6 +141,10 @@ def profile_section(profile_dir: Path, results_root: Path, errors: list[str]) ->
     parts = [f"## Profile `{profile_dir.name}`\n"]
     if (profile_dir / "run_times.md").exists():
         parts.append(f"[Notebook run times]({profile_dir.name}/run_times.md)\n")
+    executed = sorted((profile_dir / "notebooks").glob("*.ipynb"))
+    if executed:
+        parts.append("Executed notebooks (with their outputs and figures): "
+                     + ", ".join(f"[{nb.stem}]({profile_dir.name}/notebooks/{nb.name})" for nb in executed) + "\n")
     for exp_dir in experiment_dirs(profile_dir):
         try:
             parts.append(experiment_section(exp_dir, results_root))

@@ -40,13 +40,14 @@ def now() -> str:
 
 
 def git_sha(root: str | Path | None = None) -> str:
-    """HEAD's sha, suffixed '+dirty' when tracked files outside results/ differ from it; '' outside git."""
+    """HEAD's sha, suffixed '+dirty' when tracked code differs from it; '' outside git. What runs write (results/,
+    and README.md's generated claims block) and the documentation (README.md, docs/) do not make the code dirty."""
     root = root or repo_root()
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                              check=True).stdout.strip()
-        # results/ is what the runs themselves write: it does not make the code dirty
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results",
+                                ":!README.md", ":!docs"],
                                cwd=root, capture_output=True, text=True).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

@@ -18,6 +18,9 @@ as working directory. A failing run is recorded and the next one starts; at the 
 terminal and is merged into `results/<profile>/run_times.md` (the latest run of each notebook and run),
 `results/README.md` is regenerated, and the exit status is 1 if any run failed.
 `--prepare-only` writes the parameter-injected notebooks without executing them (CI then runs them with nbval).
+`--jobs N` runs up to N notebooks at once; a notebook that reuses another's cached artifacts names it in its metadata
+(`"llcore": {"after": ["01_gan_inversion"]}`) and starts only when that one's runs are done. Each kernel's threads
+are part of the profile (THREADS: 1 on `default`, so numbers do not depend on --jobs or on the machine's load).
 Usage errors (unknown notebook or parameter, malformed YAML) and missing assets exit with status 2.
 """
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -33,6 +37,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 import papermill
@@ -40,6 +45,7 @@ import yaml
 from papermill.exceptions import PapermillExecutionError
 
 from llcore.repro import assets
+from llcore.checkpoint import atomic_write_bytes
 from llcore.repro.io import atomic_write_json, atomic_write_text
 from llcore.repro.report import MISSING, markdown_table, write_results_index
 
@@ -270,17 +276,55 @@ def execute_run(run: Run, runs_dir: Path, cwd: Path, prepare_only: bool = False)
     return RunResult(run, output, "ok", time.perf_counter() - start)
 
 
-def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path) -> list[RunResult]:
-    """Execute the runs in order, printing a line as each starts and ends."""
-    results = []
-    for i, run in enumerate(runs, 1):
-        tag = f"[{i}/{len(runs)}]"
-        print(f"{tag} {run.label}: running -> {rel(run.output_path(runs_dir), repo_root)}", flush=True)
-        result = execute_run(run, runs_dir, cwd)
+THREADS = {"default": 1}      # torch threads per notebook kernel, by profile (unset: torch's default)
+
+
+def pin_threads(profile: str) -> str:
+    """Set the kernels' thread variables for `profile` (they inherit this process's environment); describe them."""
+    n = THREADS.get(profile)
+    if n is None:
+        return "threads: torch's default"
+    os.environ.update(OMP_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n), MKL_DYNAMIC="FALSE")
+    return f"{n} thread(s) per notebook (profile {profile})"
+
+
+def after(notebook: Path) -> list[str]:
+    """The notebooks whose runs must finish before this one starts (its metadata "llcore": {"after": [...]})."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get("llcore", {})
+    return list(meta.get("after", []))
+
+
+def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, jobs: int = 1,
+                execute: Callable = None) -> list[RunResult]:
+    """Execute the runs, up to `jobs` at once, each only after the runs of the notebooks it comes `after` that
+    are planned too; printing a line as each starts and ends. Results come back in the runs' order."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    execute = execute or execute_run
+    needs = {i: {j for j, other in enumerate(runs) if other.notebook.stem in after(run.notebook)}
+             for i, run in enumerate(runs)}
+    results, pending, running = {}, list(range(len(runs))), {}
+
+    def report(i: int, result: RunResult) -> None:
         failure = f"{where(result)}: {short(result.error)}" if result.status != "ok" else ""
-        print(f"{tag} {run.label}: {result.status} in {result.seconds:.1f} s{failure}", flush=True)
-        results.append(result)
-    return results
+        print(f"[{i + 1}/{len(runs)}] {runs[i].label}: {result.status} in {result.seconds:.1f} s{failure}", flush=True)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        while pending or running:
+            ready = [i for i in pending if needs[i] <= set(results)]
+            for i in ready[: max(1, jobs) - len(running)]:
+                pending.remove(i)
+                print(f"[{i + 1}/{len(runs)}] {runs[i].label}: running -> "
+                      f"{rel(runs[i].output_path(runs_dir), repo_root)}", flush=True)
+                running[pool.submit(execute, runs[i], runs_dir, cwd)] = i
+            if not running:                      # what is left waits on a notebook that is not planned: run it
+                needs.update({i: set() for i in pending})
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = running.pop(future)
+                results[i] = future.result()
+                report(i, results[i])
+    return [results[i] for i in range(len(runs))]
 
 
 def prepare_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path) -> list[RunResult]:
@@ -290,6 +334,25 @@ def prepare_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path) -> 
         problem = f" ({r.error})" if r.status != "ok" else ""
         print(f"prepared {rel(r.output, repo_root)}: {r.status}{problem}")
     return results
+
+
+# the executed notebooks, kept with the results they wrote (a reader sees the story without running it)
+
+KEEP_EXECUTED = ("default", "paper")      # smoke runs keep theirs in runs/smoke only
+EXECUTED_LIMIT = 5 * 2**20                # bytes: larger figures or outputs are a bug to fix, not to commit
+
+
+def keep_executed(result: RunResult, folder: Path, limit: int = EXECUTED_LIMIT) -> Path | None:
+    """Copy a successful run's executed notebook to folder/<label>.ipynb (e.g. results/default/notebooks/); a failed
+    run, or a notebook over `limit` bytes (warned), is not kept. Returns the copy's path."""
+    if result.status != "ok" or not result.output.is_file():
+        return None
+    size = result.output.stat().st_size
+    if size > limit:
+        print(f"warning: {result.output.name} is {size / 2**20:.1f} MB, over {limit / 2**20:.0f} MB: not copied to "
+              f"{folder} (lower its figures' dpi or its printed output)", file=sys.stderr)
+        return None
+    return atomic_write_bytes(folder / result.output.name, result.output.read_bytes())
 
 
 # reporting
@@ -323,6 +386,32 @@ def format_table(results: list[RunResult], profile: str, repo_root: Path) -> str
     return f"{header}\n\n{table}\nTotal: {total:.1f} s over {len(results)} run(s).\n"
 
 
+def section_seconds(executed: Path) -> list[list]:
+    """[[heading, seconds], ...]: the seconds papermill measured for each code cell, summed under the markdown
+    heading above it (the notebook's sections: data, θ training, sweeps, evaluation, figures...); [] when unreadable."""
+    try:
+        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return []
+    sections, heading = {}, "setup"
+    for cell in cells:
+        text = "".join(cell.get("source", ""))
+        if cell.get("cell_type") == "markdown":
+            titles = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
+            heading = titles[0] if titles else heading
+        elif cell.get("cell_type") == "code":
+            seconds = (cell.get("metadata", {}).get("papermill") or {}).get("duration")
+            if isinstance(seconds, (int, float)):
+                sections[heading] = sections.get(heading, 0.0) + seconds
+    return [[h, round(t, 1)] for h, t in sections.items()]
+
+
+def machine_line() -> str:
+    """Cores and thread settings, which the run times depend on."""
+    threads = ", ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ)
+    return f"{os.cpu_count()} cores, " + (threads or "threads: torch's default (one per core)")
+
+
 def _ledger(path: Path) -> dict:
     """The earlier runs' rows, {(notebook, run): row}; an unreadable ledger is set aside, not fatal."""
     if not path.exists():
@@ -347,16 +436,22 @@ def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
     for r in results:
         key = (r.run.notebook.stem, r.run.run_name or MISSING)
         ledger[key] = {"notebook": key[0], "run": key[1], "status": r.status, "seconds": round(r.seconds, 1),
-                       "finished": when, "git": sha, "failed_cell": failure(r)}
+                       "finished": when, "git": sha, "failed_cell": failure(r), "machine": machine_line(),
+                       "sections": section_seconds(r.output)}
     rows = [ledger[k] for k in sorted(ledger)]
     atomic_write_json(out / "run_times.json", {"profile": profile, "rows": rows})
     table = markdown_table(["notebook", "run", "status", "seconds", "finished (UTC)", "git", "failed cell"],
                            [[r["notebook"], r["run"], r["status"], f"{r['seconds']:.1f}", r["finished"], r["git"],
                              r["failed_cell"]] for r in rows])
     total = sum(r["seconds"] for r in rows if r["status"] == "ok")
+    where = "\n".join(f"- {r['notebook']} ({r['run']}, {r.get('machine', 'machine not recorded')}): "
+                       + (" · ".join(f"{h} {t:.0f} s" for h, t in r["sections"]) if r.get("sections") else
+                          "not recorded (run before sections were timed)") for r in rows)
     atomic_write_text(out / "run_times.md",
                       f"# Notebook run times: profile `{profile}` (each row: the latest run of that notebook and run)\n\n"
-                      f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n")
+                      f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n\n"
+                      f"## Where the time goes (seconds per notebook section, from papermill's cell timings)\n\n"
+                      f"{where}\n")
     return format_table(results, profile, repo_root)
 
 
@@ -383,6 +478,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="only the runs of that name in a params file's runs: list (e.g. --only 01 --run faces)")
     parser.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"), dest="params",
                         help="override a parameter in every run; VALUE is read as YAML (repeatable)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="notebooks run at once (default 1); threads per notebook come from the profile")
     parser.add_argument("--prepare-only", action="store_true",
                         help="write parameter-injected notebooks to runs/<profile>/ without executing them")
     return parser.parse_args(argv)
@@ -412,7 +509,11 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     if args.prepare_only:
         results = prepare_all(runs, runs_dir, notebooks_dir, repo_root)
         return 1 if any(r.status != "ok" for r in results) else 0
-    results = execute_all(runs, runs_dir, notebooks_dir, repo_root)
+    print(f"{len(runs)} run(s), {args.jobs} at a time, {pin_threads(args.profile)}", flush=True)
+    results = execute_all(runs, runs_dir, notebooks_dir, repo_root, jobs=args.jobs)
+    if args.profile in KEEP_EXECUTED:
+        for r in results:
+            keep_executed(r, repo_root / "results" / args.profile / "notebooks")
     print("\n" + write_table(results, args.profile, repo_root))
     write_results_index(repo_root / "results")
     report_failures(results, repo_root)
