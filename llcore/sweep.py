@@ -17,15 +17,17 @@ Two guards keep a sweep from fooling its user:
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 from torch import Tensor
 
 from .inversion import invert
 from .mapping import Mapping
+from .optim import InnerOptimizer
 from .problem import Problem
 
 CRITERIA = ("auc", "final")
@@ -53,13 +55,14 @@ def is_stable(curve: Tensor) -> bool:
 
 
 def sweep_lr(problem: Problem, y_val: Tensor, lrs: Sequence[float], mapping: Optional[Mapping] = None,
-             optimizer: str = "adam", steps: int = 200, criterion: str = "auc", seed: int = 0,
+             optimizer: Union[str, InnerOptimizer] = "adam", steps: int = 200, criterion: str = "auc", seed: int = 0,
              x0: Optional[Tensor] = None, reject_unstable: bool = True, extend: int = 2) -> tuple[float, list[dict]]:
     """Return (best lr, one row per lr tried: lr, score, final objective, stable, added (grown past the grid),
     at_edge (the chosen lr is the grid's first or last)).
 
     problem, y_val (B, *y_shape): the problem and its validation targets; lrs: the grid, in increasing order;
-    mapping: θ (None: descent in X); optimizer: "adam", "sgd" or "sign"; steps: the budget of each run;
+    mapping: θ (None: descent in X); optimizer: "adam", "sgd" or "sign", or an InnerOptimizer whose other settings
+    (e.g. Adam's betas) are kept while its lr takes each grid value; steps: the budget of each run;
     criterion: "auc" or "final" (score_curve); seed: draws the start; x0: the method's own starting point
     (B, *x_shape), default the problem's; reject_unstable, extend: the guards of the module docstring."""
     if not lrs:
@@ -68,7 +71,8 @@ def sweep_lr(problem: Problem, y_val: Tensor, lrs: Sequence[float], mapping: Opt
     rows: list[dict] = []
 
     def run(lr: float, added: bool) -> None:
-        rec = invert(problem, y_val, mapping, optimizer, lr, steps, x0=x0, generator=torch.Generator().manual_seed(seed))
+        opt = dataclasses.replace(optimizer, lr=lr) if isinstance(optimizer, InnerOptimizer) else optimizer
+        rec = invert(problem, y_val, mapping, opt, lr, steps, x0=x0, generator=torch.Generator().manual_seed(seed))
         curve = rec.curve()
         rows.append({"lr": lr, "score": score_curve(curve, criterion), "final": float(curve[-1]),
                      "stable": is_stable(curve), "added": added})

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from ..inversion import invert
 from ..mapping import Mapping
+from ..optim import InnerOptimizer
 from ..problem import Problem
 from .results import ROBUST, split_summary
 from ..sweep import sweep_lr
@@ -33,6 +34,12 @@ class Method:
     lr_grid: Sequence[float] = (0.01, 0.03, 0.1, 0.3)
     optimizer: str = "adam"
     x0: Optional[Callable[[int, Tensor], Tensor]] = None                  # (seed, targets) -> x_0; default: problem's
+    betas: Optional[tuple] = None                                         # Adam's (β₁, β₂); None: the engine's default
+    steps: Optional[int] = None                                           # its own horizon on test (≤ budget); None: budget
+
+    def inner(self, lr: float):
+        """What `invert`/`sweep_lr` take as the optimizer: its name, or an InnerOptimizer when betas are set."""
+        return self.optimizer if self.betas is None else InnerOptimizer(self.optimizer, lr, tuple(self.betas))
 
 
 @dataclass
@@ -47,6 +54,16 @@ class Comparison:
     last: dict = field(default_factory=dict)      # (split, method) -> Record of the last seed (for pictures)
     measures: dict = field(default_factory=dict)  # extra measures: name -> {split: {method: [per-seed curve]}}
     per_target: dict = field(default_factory=dict)
+
+    def alias(self, name: str, of: str) -> None:
+        """Record method `name` as having run exactly as method `of` (the same optimizer, lr, start and θ): it shares
+        `of`'s curves, seconds and per-target curves instead of running again."""
+        for table in (self.curves, self.seconds, self.per_target, *self.measures.values()):
+            for per_method in table.values():
+                if of in per_method:
+                    per_method[name] = per_method[of]
+        if of in self.lrs:
+            self.lrs[name] = self.lrs[of]
 
     def summary(self, metric: str, higher_is_better: bool = False, measure: Optional[str] = None,
                 robust: Optional[bool] = None) -> dict:
@@ -67,7 +84,7 @@ def choose_lrs(problem: Problem, y_val: Tensor, methods: Sequence[Method], budge
     """Each method's lr, chosen on the validation targets with seed `seed`'s θ; and the sweep table."""
     lrs, rows = {}, []
     for m in methods:
-        lrs[m.name], table = sweep_lr(problem, y_val, m.lr_grid, m.mapping(seed), m.optimizer, budget, criterion,
+        lrs[m.name], table = sweep_lr(problem, y_val, m.lr_grid, m.mapping(seed), m.inner(m.lr_grid[0]), budget, criterion,
                                       seed, x0=_start(problem, m, seed, y_val), reject_unstable=ROBUST,
                                       extend=2 if ROBUST else 0)
         rows += [{"method": m.name, **r, "chosen": r["lr"] == lrs[m.name]} for r in table]
@@ -132,9 +149,11 @@ def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], method
             y = targets(seed)
             for m in methods:
                 mapping = m.mapping(seed)
-                rec = invert(problem, y, mapping, m.optimizer, lrs[m.name], budget,
+                horizon = budget if m.steps is None else min(int(m.steps), budget)
+                rec = invert(problem, y, mapping, m.inner(lrs[m.name]), lrs[m.name], horizon,
                              x0=_start(problem, m, seed, y), generator=torch.Generator().manual_seed(seed),
-                             snapshot_steps=snapshot_steps, keep_trajectory=keep_trajectory)
+                             snapshot_steps=[t for t in snapshot_steps if t <= horizon],
+                             keep_trajectory=keep_trajectory)
                 out.curves[split][m.name].append(rec.curve(which).numpy())
                 per_target = rec.loss if which == "loss" else rec.metric
                 out.per_target[split][m.name].append(per_target.detach().cpu().numpy())
@@ -154,7 +173,7 @@ def curves_table(splits: dict, lrs: dict) -> pd.DataFrame:
         b = str(s["budget_steps"])
         for m, c in s["curves"].items():
             rows.append({"split": split, "method": m, "lr": lrs.get(m), **{f"step {t}": v for t, v in c.items()},
-                         f"std@{b}": s["spread"][m][b]})
+                         f"std@{b}": s["spread"][m].get(b)})
     return pd.DataFrame(rows)
 
 
@@ -228,10 +247,14 @@ def plot_grid(rows: dict, path: str | Path, lrs: Optional[dict] = None, log: boo
 
 def plot_curves(comparison: Comparison, path: str | Path, ylabel: str, log: bool = True, title: str = "",
                 measure: Optional[str] = None, xscale: str = "log", first: int = 1,
-                higher_is_better: bool = False) -> Path:
-    """Metric vs step per split (one panel each), mean over targets, band = min–max over seeds."""
+                higher_is_better: bool = False, methods: Optional[Sequence[str]] = None,
+                exclude: Sequence[str] = ()) -> Path:
+    """Metric vs step per split (one panel each), mean over targets, band = min–max over seeds; only `methods`
+    (default: all) except `exclude`."""
     curves = comparison.curves if measure is None else comparison.measures[measure]
-    panels = {f"{split}: band = min–max over seeds {comparison.seeds}": curves[split] for split in curves}
+    keep = lambda per_method: {m: c for m, c in per_method.items()                          # noqa: E731
+                               if (methods is None or m in methods) and m not in exclude}
+    panels = {f"{split}: band = min–max over seeds {comparison.seeds}": keep(curves[split]) for split in curves}
     return plot_grid({ylabel: panels}, path, lrs={p: comparison.lrs for p in panels}, log=log, xscale=xscale,
                      first=first, title=title, higher_is_better=higher_is_better)
 
@@ -250,13 +273,14 @@ def plot_quantile_bands(per_target: dict, methods: Sequence[str], budget: int, y
     colors = {m: COLORS.get(m) or next(others) for m in methods}
     for ax, split in zip(axes[0], splits):
         for m in methods:
-            pooled = np.concatenate([np.asarray(a, dtype=np.float64).reshape(budget + 1, -1)
-                                     for a in per_target[split][m]], 1)              # (budget+1, all targets)
+            pooled = np.concatenate([np.asarray(a, dtype=np.float64).reshape(len(a), -1)
+                                     for a in per_target[split][m]], 1)              # (S+1, all targets), S ≤ budget
             q = quantile_curves(pooled, qs)
             lo, mid, hi = (q[str(x)][1:] for x in qs)
-            ax.fill_between(t, lo, hi, color=colors[m], alpha=0.2, lw=0)
-            ax.plot(t, mid, color=colors[m], label=f"{m}: median, {qs[0]:.0%}–{qs[2]:.0%}")
-            ax.plot(t, pooled.mean(1)[1:], color=colors[m], ls="--", lw=1, label=f"{m}: mean")
+            tm = t[:len(mid)]
+            ax.fill_between(tm, lo, hi, color=colors[m], alpha=0.2, lw=0)
+            ax.plot(tm, mid, color=colors[m], label=f"{m}: median, {qs[0]:.0%}–{qs[2]:.0%}")
+            ax.plot(tm, pooled.mean(1)[1:], color=colors[m], ls="--", lw=1, label=f"{m}: mean")
         ax.set(xscale="log", yscale="log", title=split, xlabel="optimizer steps")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(ylabel)

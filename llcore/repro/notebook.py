@@ -150,3 +150,29 @@ def check_curves(m: dict, budget: int, descends: Optional[Callable[[str], bool]]
             c = s["curves"]["baseline"]
             assert c[str(budget)] < c["1"], f"{name}: descent descends"
     print("checks passed")
+
+
+def mean_median_notes(m: dict, steps: Sequence[int] = (10,), a: str = "landscape", b: str = "baseline") -> list[str]:
+    """Sentences for a conclusion, one per split and step where the mean and the median over targets disagree about
+    which of methods a and b is ahead (splits without `curves_median` are skipped); a closing sentence says which
+    splits agree, so the reader knows the medians were read."""
+    notes, agree = [], []
+    for name, s in m["splits"].items():
+        med = s.get("curves_median")
+        if not med or a not in med or b not in med:
+            continue
+        better = (lambda x, y: x > y) if s.get("higher_is_better") else (lambda x, y: x < y)
+        for t in [str(t) for t in (*steps, s["budget_steps"])]:
+            if t not in med[a] or t not in s["curves"][a]:
+                continue
+            by_mean, by_median = better(s["curves"][a][t], s["curves"][b][t]), better(med[a][t], med[b][t])
+            if by_mean != by_median:
+                notes.append(f"**{name}, step {t}: mean and median disagree.** The mean says {a if by_mean else b} is "
+                             f"ahead ({s['curves'][a][t]:.3g} vs {s['curves'][b][t]:.3g}), the median over targets says "
+                             f"{a if by_median else b} ({med[a][t]:.3g} vs {med[b][t]:.3g}): a minority of targets "
+                             "moves the mean.")
+            else:
+                agree.append(f"{name}@{t}")
+    if agree:
+        notes.append(f"Mean and median over targets agree on which of {a} and {b} is ahead at " + ", ".join(agree) + ".")
+    return notes

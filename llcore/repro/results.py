@@ -25,10 +25,10 @@ from .paths import repo_root
 
 REPORT_STEPS = (1, 5, 10, 20, 50, 100, 200)
 # The engine's guards against fooling comparisons (speed-ups on the running best, llcore.metrics; sweeps that
-# skip unstable learning rates and grow past the grid's edge, llcore.sweep) are on by default for library users.
-# The committed results were computed without them; the reproduction switches them on together with its next full
-# refresh, so that every committed number stays the one its code computes. Edges are flagged either way.
-ROBUST = False
+# skip unstable learning rates and grow past the grid's edge, llcore.sweep) are on for the reproduction too: every
+# notebook's speed-ups are read on running-best curves with per-N caps, and its sweeps use both guards. (Results
+# committed before this switch were computed without them; their metrics carry no `speedup_rule`.)
+ROBUST = True
 SPEEDUP_STEPS = (5, 10, 20, 50)
 # experiments whose metrics.json has no `splits` (no baseline-vs-landscape curves): 05 measures landscapes
 WITHOUT_SPLITS = ("landscape",)
@@ -77,6 +77,8 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
                   report_steps: Sequence[int] = REPORT_STEPS, speedup_steps_at: Sequence[int] = SPEEDUP_STEPS,
                   per_target: dict | None = None, robust: bool | None = None) -> dict:
     """One `splits` entry. curves/seconds: {method: [per-seed array (budget+1,)]}; needs 'baseline' and 'landscape'.
+    Other methods may stop earlier (arrays (S+1,), S < budget, e.g. a control tuned for step 10): their entries then
+    hold the reported steps up to S only.
 
     per_target: {method: [per-seed array (budget+1, B)]}, each target's own curve; when given, the entry also has
     `curves_median`, `curves_quantiles` ({q: {method: {step: value}}}, over all targets of all seeds) and
@@ -92,7 +94,8 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
     mean, spread = {}, {}
     for m, per_seed in curves.items():
         mu, sd = mean_and_spread(per_seed)
-        if mu.shape[0] != budget + 1:
+        short_ok = m not in ("baseline", "landscape") and 2 <= mu.shape[0] <= budget + 1
+        if mu.shape[0] != budget + 1 and not short_ok:
             raise ValueError(f"method {m!r}: curves have {mu.shape[0]} points, expected budget+1 = {budget + 1}")
         mean[m], spread[m] = mu, sd
     b, l = mean["baseline"], mean["landscape"]
@@ -101,7 +104,7 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
     ss, reached = speedup_steps(b, l, budget, higher_is_better, best_so_far=robust)
     sa, capped = speedup_at(b, l, [n for n in speedup_steps_at if n <= budget], budget, higher_is_better,
                             best_so_far=robust, per_step_capped=robust)
-    at = lambda c: {str(t): float(c[t]) for t in steps}                                   # noqa: E731
+    at = lambda c: {str(t): float(c[t]) for t in steps if t < len(c)}                     # noqa: E731
     out = {
         "metric": metric, "higher_is_better": higher_is_better, "budget_steps": budget,
         "curves": {m: at(mu) for m, mu in mean.items()},
@@ -109,12 +112,13 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
         "speedup_steps": float(ss), "speedup_steps_reached": reached,
         "speedup_seconds": speedup_seconds(b, l, bs, ls, budget, higher_is_better, best_so_far=robust),
         "speedup_at": sa, "speedup_at_capped": capped,
-        "seconds_per_step": {m: float(mean_and_spread(s)[0][-1] / max(budget, 1)) for m, s in seconds.items()},
+        "seconds_per_step": {m: float(mean_and_spread(s)[0][-1] / max(len(mean_and_spread(s)[0]) - 1, 1))
+                             for m, s in seconds.items()},
     }
     if robust:
         out["speedup_rule"] = "best_so_far"
     if per_target is not None:
-        pooled = {m: np.concatenate([np.asarray(a, dtype=np.float64).reshape(budget + 1, -1) for a in per_seed], 1)
+        pooled = {m: np.concatenate([np.asarray(a, dtype=np.float64).reshape(len(a), -1) for a in per_seed], 1)
                   for m, per_seed in per_target.items()}                                  # (budget+1, all targets)
         qs = {m: quantile_curves(a) for m, a in pooled.items()}
         tol = float(best_so_far(b, higher_is_better)[budget])
