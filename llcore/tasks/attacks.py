@@ -5,7 +5,8 @@ returns attacked images as a CPU float tensor of x's shape. ART draws its random
 generator, so each call seeds NumPy and torch with `seed` first: the same seed gives the same examples.
 
     pgd_linf    L∞ PGD (Madry et al. 2018): ART ProjectedGradientDescent, random start(s)
-    apgd_ce     L∞ APGD with cross-entropy (Croce & Hein 2020): ART AutoProjectedGradientDescent
+    apgd        L∞ APGD (Croce & Hein 2020) with the cross-entropy or the DLR loss: ART AutoProjectedGradientDescent
+    apgd_ce     apgd with the cross-entropy
 """
 from __future__ import annotations
 
@@ -46,13 +47,26 @@ def pgd_linf(model: nn.Module, x: Tensor, y: Tensor, eps: float = 0.3, step: flo
     return _run(attack, x, y)
 
 
-def apgd_ce(model: nn.Module, x: Tensor, y: Tensor, eps: float = 0.3, steps: int = 100, restarts: int = 1,
-            n_classes: int = 10, seed: int = 0, batch: int = 500) -> Tensor:
-    """L∞ APGD on the cross-entropy (step size adapted by the attack, initial step 2ε)."""
+APGD_LOSSES = {"ce": "cross_entropy", "dlr": "difference_logits_ratio"}
+
+
+def apgd(model: nn.Module, x: Tensor, y: Tensor, eps: float = 0.3, steps: int = 100, loss: str = "ce",
+         restarts: int = 1, n_classes: int = 10, seed: int = 0, batch: int = 500) -> Tensor:
+    """L∞ APGD (Croce & Hein 2020, ART AutoProjectedGradientDescent; step size adapted by the attack, initial step
+    2ε) on the cross-entropy (loss "ce") or the difference-of-logits ratio (loss "dlr", needs >= 3 classes):
+    x (N, C, H, W) in [0, 1], y (N,) → attacked images (N, C, H, W) on the CPU, within eps of x."""
     from art.attacks.evasion import AutoProjectedGradientDescent
 
+    if loss not in APGD_LOSSES:
+        raise ValueError(f"unknown APGD loss {loss!r}; choose one of {sorted(APGD_LOSSES)}")
     _seeded(seed)
     attack = AutoProjectedGradientDescent(art_classifier(model, x.shape[1:], n_classes), norm=np.inf, eps=eps,
                                           eps_step=2 * eps, max_iter=steps, nb_random_init=restarts,
-                                          batch_size=batch, loss_type="cross_entropy", verbose=False)
+                                          batch_size=batch, loss_type=APGD_LOSSES[loss], verbose=False)
     return _run(attack, x, y)
+
+
+def apgd_ce(model: nn.Module, x: Tensor, y: Tensor, eps: float = 0.3, steps: int = 100, restarts: int = 1,
+            n_classes: int = 10, seed: int = 0, batch: int = 500) -> Tensor:
+    """L∞ APGD on the cross-entropy: apgd(..., loss="ce")."""
+    return apgd(model, x, y, eps, steps, "ce", restarts, n_classes, seed, batch)
