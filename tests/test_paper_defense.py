@@ -13,6 +13,7 @@ from torch import nn
 
 from llcore.repro import assets, runner
 from llcore.repro.results import validate_metrics
+from llcore.tasks.attacks import apgd, apgd_eot
 from llcore.tasks.cifar import load_cifar10, load_robustbench, robustbench_path
 from llcore.tasks.defense import DefendedClassifier, adaptive_accuracy, reversal_problem, uniform_start
 from llcore.tasks.ssl import SimCLRAugment, SSLHead, SSLLoss
@@ -187,15 +188,29 @@ def test_adaptive_attack_breaks_a_defense_that_static_attacks_do_not():
     x, y = (0.5 + a[:, None] * u).reshape(8, 1, 4, 4), torch.arange(8) % 2
     f = _Linear3(u, v)
 
-    def defense(bpda="straight_through", eot=1):
-        return DefendedClassifier(f, _OffManifold(v), None, lr=0.1, bpda=bpda, eot=eot, steps=1, eps_r=0.1)
+    def defense():
+        return DefendedClassifier(f, _OffManifold(v), None, lr=0.1, eot=1, steps=1, eps_r=0.1)
 
-    static = adaptive_accuracy({"undefended": f}, defense(), x, y, eps=0.1, steps=10, n_classes=3)
-    assert (f(x).argmax(1) == y).all() and (defense()(x).argmax(1) == y).all()
-    assert static["robust_accuracy"] == 1.0                     # the static attacks (on f alone) are all reversed
-    adaptive = adaptive_accuracy({"straight_through": defense(eot=2)}, defense(), x, y, eps=0.1, steps=10, n_classes=3)
-    assert set(adaptive["per_attack"]) == {"apgd_ce/straight_through", "apgd_dlr/straight_through"}
+    static_examples = apgd(f, x, y, eps=0.1, steps=10, loss="ce", n_classes=3)           # ART, on f alone
+    assert (f(static_examples).argmax(1) != y).all()
+    static = adaptive_accuracy({}, defense(), x, y, eps=0.1, steps=10, static=static_examples)
+    assert (defense()(x).argmax(1) == y).all() and static["robust_accuracy"] == 1.0   # all reversed
+    adaptive = adaptive_accuracy({"straight_through": defense()}, defense(), x, y, eps=0.1, steps=10, eot=2,
+                                 static=static_examples)
+    assert list(adaptive["per_attack"]) == ["clean", "static", "apgd_ce/straight_through", "apgd_dlr/straight_through"]
     assert adaptive["robust_accuracy"] <= 0.25 and len(adaptive["correct"]) == 8
+
+
+def test_apgd_eot_stays_in_the_ball_is_seeded_and_beats_no_attack():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(48, 10)).eval().requires_grad_(False)
+    x, y = torch.rand(12, 3, 4, 4), torch.arange(12) % 10
+    for loss in ("ce", "dlr"):
+        a = apgd_eot(model, x, y, eps=0.05, steps=8, loss=loss, seed=1, batch=5)
+        assert a.shape == x.shape and (a - x).abs().max() <= 0.05 + 1e-6 and a.min() >= 0 and a.max() <= 1
+        assert torch.equal(a, apgd_eot(model, x, y, eps=0.05, steps=8, loss=loss, seed=1, batch=5))
+        ce = lambda v: nn.functional.cross_entropy(model(v), y, reduction="none")       # noqa: E731
+        assert (ce(a) >= ce(x) - 1e-6).float().mean() > 0.9
 
 
 # the paper profile and the runner
@@ -268,5 +283,7 @@ def test_paper_path_end_to_end_on_synthetic_files(tmp_path, monkeypatch):
     for meth in ("landscape", "baseline"):
         r = a["methods"][meth]
         assert 0 <= r["robust_accuracy"] <= 1 and 0 <= r["static_pgd_same_images"] <= 1
-        assert set(r["per_attack"]) == {"apgd_ce/straight_through", "apgd_dlr/straight_through"}
+        assert list(r["per_attack"]) == ["clean", "static", "apgd_ce/straight_through", "apgd_dlr/straight_through"]
+        assert r["robust_accuracy"] <= min(r["per_attack"].values()) + 1e-9
     assert a["methods"]["baseline"]["defense_steps"] == params["budget"] and a["eot"] == params["adaptive_eval"]["eot"]
+    assert a["seeds"] == m["seeds"][:params["adaptive_eval"]["seeds"]]

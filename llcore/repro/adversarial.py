@@ -48,7 +48,7 @@ def apgd(d, b: str, seeds, methods, lrs: dict, budget: int, n: int, eps: float, 
 
 def adaptive_attack(d, b: str, seeds, thetas: dict, lrs: dict, n: int, eps: float, steps: int, eot: int,
                     eps_r: float, baseline_steps: int, random_start: bool = False, losses=("ce", "dlr"),
-                    bpda=("straight_through",)) -> dict:
+                    bpda=("straight_through",), batch: int = 64) -> dict:
     """The standard adaptive evaluation (tasks.defense.adaptive_accuracy: APGD-CE and APGD-DLR, BPDA, EOT over the
     SSL augmentations) of backbone b's two defenses on the first n test images, per seed:
 
@@ -56,9 +56,11 @@ def adaptive_attack(d, b: str, seeds, thetas: dict, lrs: dict, n: int, eps: floa
         baseline   the reversal in X: baseline_steps sign steps of lr lrs["baseline"] in the ε_r ball, from r = 0 or
                    (random_start) from r ~ U(−ε_r, ε_r), as the base method
 
-    each next to the same defense on the static PGD examples of the same images (d.attacked). The attacker's SSL
-    augmentations and the deployed defense's are independent streams. Per method: robust_accuracy (worst case per
-    image over the attacks, mean over seeds), spread (std over seeds), per_attack means, static_pgd_same_images."""
+    each next to the same defense on the static PGD examples of the same images (d.attacked), which also count in the
+    worst case. The attacker's SSL augmentations and the deployed defense's are independent streams; `batch` images
+    are attacked at once (memory: one EOT draw of the reversal's graph for that many images). Per method:
+    robust_accuracy (worst case per image over the static and adaptive attacks, mean over seeds), spread (std over
+    seeds), per_attack (robust accuracy after each attack in turn, mean over seeds), static_pgd_same_images."""
     import time
 
     from ..tasks.defense import DefendedClassifier, adaptive_accuracy
@@ -73,20 +75,22 @@ def adaptive_attack(d, b: str, seeds, thetas: dict, lrs: dict, n: int, eps: floa
             kw = {**kw, "theta": thetas[s] if method == "landscape" else None}
             stream = 50_000 + 20_000 * k + s
             deployed = DefendedClassifier(d.models[b], d.ssl_loss(b, stream + 10_000), eot=1, seed=stream + 10_000, **kw)
-            attacked = {a: DefendedClassifier(d.models[b], d.ssl_loss(b, stream), bpda=a, eot=eot, seed=stream, **kw)
+            attacked = {a: DefendedClassifier(d.models[b], d.ssl_loss(b, stream), bpda=a, eot=1, seed=stream, **kw)
                         for a in bpda}
-            per.append(adaptive_accuracy(attacked, deployed, x, lab, eps, steps, losses, d.n_classes, 30_000 + s))
+            xs = d.attacked(b, "test", s)[:n]
+            per.append(adaptive_accuracy(attacked, deployed, x, lab, eps, steps, losses, eot, 30_000 + s, batch, xs))
             with torch.no_grad():
-                static.append(float((deployed(d.attacked(b, "test", s)[:n]).argmax(1) == lab).float().mean()))
+                static.append(float((deployed(xs).argmax(1) == lab).float().mean()))
         worst = [p["robust_accuracy"] for p in per]
         out[method] = {"robust_accuracy": float(np.mean(worst)), "spread": float(np.std(worst)),
                        "per_attack": {a: float(np.mean([p["per_attack"][a] for p in per])) for a in per[0]["per_attack"]},
                        "static_pgd_same_images": float(np.mean(static)), "defense_steps": kw["steps"],
                        "seconds": time.perf_counter() - start}
     return {"methods": out, "n_examples": n, "seeds": list(seeds), "eot": eot, "steps": steps,
-            "attack": f"ART AutoProjectedGradientDescent ({', '.join(losses)}), L∞ ε={eps}, {steps} steps, 1 start, "
-                      f"through the defense with BPDA ({', '.join(bpda)}) and EOT over {eot} draws of the SSL "
-                      f"augmentations; an image is robust only if every attack fails (Croce et al. 2022)"}
+            "attack": f"APGD ({', '.join(l.upper() for l in losses)}; tasks.attacks.apgd_eot), L∞ ε={eps}, {steps} "
+                      f"steps, 1 random start, through the defense with BPDA ({', '.join(bpda)}) and gradients "
+                      f"averaged over {eot} draws of the SSL augmentations (EOT), after the static PGD examples; an "
+                      f"image is robust only if every attack fails (Croce et al. 2022)"}
 
 
 def split_name(b: str) -> str:

@@ -127,21 +127,33 @@ class DefendedClassifier(nn.Module):
 
 
 def adaptive_accuracy(attacked: dict, deployed: nn.Module, x: Tensor, y: Tensor, eps: float, steps: int,
-                      losses=("ce", "dlr"), n_classes: int = 10, seed: int = 0) -> dict:
-    """A standard adaptive evaluation of a defense (Croce et al., ICML 2022, for test-time defenses): L∞ APGD with
-    each loss in `losses` (ART; "ce", "dlr") run on every differentiable stand-in of the defended classifier in
-    `attacked` (name → module, e.g. DefendedClassifier with BPDA and EOT), then the defense as deployed (`deployed`,
-    fresh randomness) classifies the examples. x (N, C, H, W) in [0, 1], y (N,).
+                      losses=("ce", "dlr"), eot: int = 1, seed: int = 0, batch: int = 64,
+                      static: Optional[Tensor] = None) -> dict:
+    """A standard adaptive evaluation of a defense (Croce et al., ICML 2022, for test-time defenses), in AutoAttack's
+    manner: the defense as deployed (`deployed`, fresh randomness at every call) classifies x (N, C, H, W) in [0, 1];
+    then each attack in turn runs on the images still robust: the `static` examples (N, C, H, W) when given (e.g.
+    PGD on the bare classifier), then L∞ APGD (attacks.apgd_eot) with each loss in `losses` ("ce", "dlr") on every
+    differentiable stand-in of the defended classifier in `attacked` (name → module making one random draw per call,
+    e.g. DefendedClassifier(..., bpda=..., eot=1)), its gradients averaged over `eot` draws (EOT).
 
-    Returns {"per_attack": {"apgd_<loss>/<name>": accuracy}, "robust_accuracy": the worst case per image (an image
-    counts only if every attack fails on it), "correct": that per-image worst case (N,) as a list of 0/1}."""
-    from .attacks import apgd
-    worst, per = torch.ones(x.shape[0], dtype=torch.bool), {}
+    Returns {"per_attack": {"clean": ..., "static": ..., "apgd_<loss>/<name>": ...}: the robust accuracy after each
+    attack in that order (cumulative), "robust_accuracy": after all of them (an image counts only if every attack
+    fails on it), "correct": that per-image result (N,) as a list of 0/1}."""
+    from .attacks import apgd_eot
+    y = y.to(x.device)
+    with torch.no_grad():
+        robust = (deployed(x).argmax(1) == y).cpu()
+    per = {"clean": float(robust.float().mean())}
+    if static is not None:
+        with torch.no_grad():
+            robust &= (deployed(static.to(x.device)).argmax(1) == y).cpu()
+        per["static"] = float(robust.float().mean())
     for i, loss in enumerate(losses):
         for j, (name, model) in enumerate(attacked.items()):
-            xa = apgd(model, x, y, eps=eps, steps=steps, loss=loss, n_classes=n_classes,
-                      seed=seed + 100 * i + j).to(x.device)
-            with torch.no_grad():
-                ok = (deployed(xa).argmax(1) == y.to(x.device)).cpu()
-            per[f"apgd_{loss}/{name}"], worst = float(ok.float().mean()), worst & ok
-    return {"per_attack": per, "robust_accuracy": float(worst.float().mean()), "correct": worst.int().tolist()}
+            idx = robust.nonzero().flatten()
+            if len(idx):
+                xa = apgd_eot(model, x[idx], y[idx], eps, steps, loss, eot, seed=seed + 100 * i + j, batch=batch)
+                with torch.no_grad():
+                    robust[idx] = (deployed(xa).argmax(1) == y[idx]).cpu()
+            per[f"apgd_{loss}/{name}"] = float(robust.float().mean())
+    return {"per_attack": per, "robust_accuracy": float(robust.float().mean()), "correct": robust.int().tolist()}
