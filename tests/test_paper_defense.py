@@ -198,6 +198,7 @@ def test_adaptive_attack_breaks_a_defense_that_static_attacks_do_not():
     adaptive = adaptive_accuracy({"straight_through": defense()}, defense(), x, y, eps=0.1, steps=10, eot=2,
                                  static=static_examples)
     assert list(adaptive["per_attack"]) == ["clean", "static", "apgd_ce/straight_through", "apgd_dlr/straight_through"]
+    assert adaptive["per_attack"]["static"] == 1.0 and adaptive["per_attack"]["apgd_dlr/straight_through"] <= 0.25
     assert adaptive["robust_accuracy"] <= 0.25 and len(adaptive["correct"]) == 8
 
 

@@ -60,7 +60,7 @@ def adaptive_attack(d, b: str, seeds, thetas: dict, lrs: dict, n: int, eps: floa
     worst case. The attacker's SSL augmentations and the deployed defense's are independent streams; `batch` images
     are attacked at once (memory: one EOT draw of the reversal's graph for that many images). Per method:
     robust_accuracy (worst case per image over the static and adaptive attacks, mean over seeds), spread (std over
-    seeds), per_attack (robust accuracy after each attack in turn, mean over seeds), static_pgd_same_images."""
+    seeds), per_attack (tasks.defense.adaptive_accuracy's, mean over seeds), static_pgd_same_images."""
     import time
 
     from ..tasks.defense import DefendedClassifier, adaptive_accuracy
@@ -89,8 +89,9 @@ def adaptive_attack(d, b: str, seeds, thetas: dict, lrs: dict, n: int, eps: floa
     return {"methods": out, "n_examples": n, "seeds": list(seeds), "eot": eot, "steps": steps,
             "attack": f"APGD ({', '.join(l.upper() for l in losses)}; tasks.attacks.apgd_eot), L∞ ε={eps}, {steps} "
                       f"steps, 1 random start, through the defense with BPDA ({', '.join(bpda)}) and gradients "
-                      f"averaged over {eot} draws of the SSL augmentations (EOT), after the static PGD examples; an "
-                      f"image is robust only if every attack fails (Croce et al. 2022)"}
+                      f"averaged over {eot} draws of the SSL augmentations (EOT), each on the images still robust to the "
+                      f"ones before; an image is robust only if every attack, the static PGD examples included, fails "
+                      f"(Croce et al. 2022)"}
 
 
 def split_name(b: str) -> str:

@@ -129,25 +129,27 @@ class DefendedClassifier(nn.Module):
 def adaptive_accuracy(attacked: dict, deployed: nn.Module, x: Tensor, y: Tensor, eps: float, steps: int,
                       losses=("ce", "dlr"), eot: int = 1, seed: int = 0, batch: int = 64,
                       static: Optional[Tensor] = None) -> dict:
-    """A standard adaptive evaluation of a defense (Croce et al., ICML 2022, for test-time defenses), in AutoAttack's
-    manner: the defense as deployed (`deployed`, fresh randomness at every call) classifies x (N, C, H, W) in [0, 1];
-    then each attack in turn runs on the images still robust: the `static` examples (N, C, H, W) when given (e.g.
-    PGD on the bare classifier), then L∞ APGD (attacks.apgd_eot) with each loss in `losses` ("ce", "dlr") on every
-    differentiable stand-in of the defended classifier in `attacked` (name → module making one random draw per call,
-    e.g. DefendedClassifier(..., bpda=..., eot=1)), its gradients averaged over `eot` draws (EOT).
+    """A standard adaptive evaluation of a defense (Croce et al., ICML 2022, for test-time defenses): the defense as
+    deployed (`deployed`, fresh randomness at every call) classifies x (N, C, H, W) in [0, 1] and, when given, the
+    `static` examples (N, C, H, W) (e.g. PGD on the bare classifier); then, in AutoAttack's manner, L∞ APGD
+    (attacks.apgd_eot) with each loss in `losses` ("ce", "dlr") on every differentiable stand-in of the defended
+    classifier in `attacked` (name → module making one random draw per call, e.g. DefendedClassifier(..., bpda=...,
+    eot=1)), its gradients averaged over `eot` draws (EOT), each attack run on the images still robust to the clean
+    check and the attacks before it.
 
-    Returns {"per_attack": {"clean": ..., "static": ..., "apgd_<loss>/<name>": ...}: the robust accuracy after each
-    attack in that order (cumulative), "robust_accuracy": after all of them (an image counts only if every attack
-    fails on it), "correct": that per-image result (N,) as a list of 0/1}."""
+    Returns {"per_attack": {"clean": ..., "static": the static examples alone, "apgd_<loss>/<name>": robust accuracy
+    after that adaptive attack and the ones before it}, "robust_accuracy": the worst case over all of them (an image
+    counts only if no attack, static or adaptive, succeeds on it), "correct": that per-image result (N,) as 0/1}."""
     from .attacks import apgd_eot
     y = y.to(x.device)
     with torch.no_grad():
         robust = (deployed(x).argmax(1) == y).cpu()
     per = {"clean": float(robust.float().mean())}
+    static_ok = torch.ones_like(robust)
     if static is not None:
         with torch.no_grad():
-            robust &= (deployed(static.to(x.device)).argmax(1) == y).cpu()
-        per["static"] = float(robust.float().mean())
+            static_ok = robust & (deployed(static.to(x.device)).argmax(1) == y).cpu()
+        per["static"] = float(static_ok.float().mean())
     for i, loss in enumerate(losses):
         for j, (name, model) in enumerate(attacked.items()):
             idx = robust.nonzero().flatten()
@@ -156,4 +158,5 @@ def adaptive_accuracy(attacked: dict, deployed: nn.Module, x: Tensor, y: Tensor,
                 with torch.no_grad():
                     robust[idx] = (deployed(xa).argmax(1) == y[idx]).cpu()
             per[f"apgd_{loss}/{name}"] = float(robust.float().mean())
+    robust &= static_ok
     return {"per_attack": per, "robust_accuracy": float(robust.float().mean()), "correct": robust.int().tolist()}
