@@ -27,11 +27,12 @@ SMALL = {"depth": 10, "widen_factor": 1}          # WRN-10-1: the tests' stand-i
 
 def save_checkpoint(model_dir: Path, name: str, model: nn.Module, wrap: bool = True) -> Path:
     """model's state dict at RobustBench's path for `name`, as RobustBench's files hold it: under 'state_dict' with
-    DataParallel's 'module.' prefixes (wrap), or bare."""
+    DataParallel's 'module.' prefixes and numpy numbers beside them (wrap), or bare."""
     path = robustbench_path(model_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = model.state_dict()
-    torch.save({"state_dict": {f"module.{k}": v for k, v in state.items()}, "epoch": 7} if wrap else state, path)
+    torch.save({"state_dict": {f"module.{k}": v for k, v in state.items()}, "epoch": 7,
+                "best_prec1": np.float64(0.6)} if wrap else state, path)
     return path
 
 
