@@ -10,11 +10,13 @@ import yaml
 from llcore.repro import assets, runner
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER_FILES = {  # what the paper profile reads, relative to $LLCORE_ASSETS
-    "01_gan_inversion": "stylegan/generator.pt",
-    "02_adversarial_defense": "cifar10/cifar-10-batches-py/test_batch",
-    "03_human_pose": "smpl/SMPL_NEUTRAL.pkl",
-}
+PAPER_FILES = [  # what the paper profile reads, relative to $LLCORE_ASSETS
+    ("01_gan_inversion", "stylegan/generator.pt"),
+    ("02_adversarial_defense", "cifar10/cifar-10-batches-py/test_batch"),
+    *(("02_adversarial_defense", f"robustbench/cifar10/Linf/{m}.pt")
+      for m in ("Standard", "Carmon2019Unlabeled", "Zhang2019Theoretically")),
+    ("03_human_pose", "smpl/SMPL_NEUTRAL.pkl"),
+]
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def test_paper_profile_without_assets_lists_each_missing_file_and_runs_nothing(r
     assert runner.main(["--profile", "paper"], repo_root=repo) == 2
     err = capsys.readouterr().err
     assert f"{len(PAPER_FILES)} asset(s) that the planned runs need are missing; no notebook was run." in err
-    for stem, file in PAPER_FILES.items():
+    for stem, file in PAPER_FILES:
         assert f"needed by {stem}" in err and str(repo / "assets" / file) in err
     assert "https://smpl.is.tue.mpg.de" in err and "torch.jit.trace" in err
     assert not (repo / "runs").exists() and not (repo / "results").exists(), "no notebook was executed"
@@ -42,7 +44,7 @@ def test_paper_profile_without_assets_lists_each_missing_file_and_runs_nothing(r
 
 def test_paper_profile_passes_when_the_files_exist_and_notebooks_get_absolute_paths(repo, monkeypatch):
     store = repo / "elsewhere"
-    for file in PAPER_FILES.values():                # existence is all that is checked: empty files do
+    for _, file in PAPER_FILES:                # existence is all that is checked: empty files do
         (store / file).parent.mkdir(parents=True, exist_ok=True)
         (store / file).write_bytes(b"")
     monkeypatch.setenv("LLCORE_ASSETS", str(store))

@@ -9,7 +9,7 @@ Paths in asset parameters may use $VARS and ~; relative paths are taken from the
 $LLCORE_ASSETS defaults to <repo>/assets (git-ignored) and $TORCH_HOME to torch's own default, so the paper
 profile's `$LLCORE_ASSETS/smpl` works as is and the whole folder moves with one environment variable.
 
-To add an asset (e.g. notebook 02's CIFAR-10 or RobustBench weights), add one Asset row; `when` says which
+To add an asset, add one Asset row; `when` says which
 runs need it (default: every run of its notebook that sets the parameter), `accepts` which files inside a
 folder count as present. Only existence is checked: loaders (gan.load_custom_generator, body.load_body, ...)
 still validate contents.
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from llcore.tasks.cifar import robustbench_how
 from llcore.tasks.gan import is_factory_spec
 
 # helpers
@@ -100,6 +101,14 @@ ASSETS = (
             "(tar xzf ... -C {path}), giving {path}/cifar-10-batches-py/",
         accepts=("cifar-10-batches-py/test_batch",),
     ),
+    *(Asset(
+        name=f"RobustBench CIFAR-10 Linf checkpoint {model} ({arch})",
+        notebook="02_adversarial_defense", param="robustbench_dir", default="$LLCORE_ASSETS/robustbench",
+        how=robustbench_how(model, "{path}"),
+        accepts=(f"cifar10/Linf/{model}.pt",),
+        when=lambda p, model=model: bool(p.get("robustbench_dir")) and f"robustbench:{model}" in (p.get("backbones") or []),
+    ) for model, arch in (("Standard", "WRN-28-10"), ("Carmon2019Unlabeled", "WRN-28-10"),
+                          ("Zhang2019Theoretically", "WRN-34-10, TRADES"))),
     Asset(
         name="LPIPS AlexNet trunk (alexnet-owt-7be5be79.pth)",
         notebook="", param="", default="$TORCH_HOME/hub/checkpoints/alexnet-owt-7be5be79.pth",

