@@ -81,3 +81,9 @@ def test_a_family_that_never_descends_is_skipped_and_each_family_gets_its_own_gr
     skipped = [r for r in rows if r["family"] == "gradient descent"]
     assert len(skipped) == 1 and not skipped[0]["stable"] and "diverged" in skipped[0]["note"]
     assert {r["lr"] for r in rows if r["family"] == "adam"} >= {0.01, 0.1}
+
+
+def test_the_defense_picks_by_validation_accuracy_with_ties_to_the_smaller_step():
+    from llcore.repro.adversarial import best_row
+    rows = [{"lr": 0.3, "acc": 0.5}, {"lr": 0.1, "acc": 0.5}, {"lr": 0.03, "acc": 0.4}]
+    assert best_row(rows, "acc")["lr"] == 0.1

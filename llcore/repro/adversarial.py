@@ -109,3 +109,70 @@ def no_defense(d, b: str, seeds, n_clean: int, budget: int) -> tuple[list, list]
     adv = [float(accuracy(d.models[b], d.attacked(b, "test", s), y[:d.attacked(b, "test", s).shape[0]]).mean())
            for s in seeds]
     return [np.full(budget + 1, a) for a in adv], [np.full(budget + 1, clean) for _ in seeds]
+
+
+def sweep_by_accuracy(d, b: str, seed: int, method, grid, budget: int, measure, small_step: int = 10) -> list[dict]:
+    """One validation run of `method` per step size in `grid` on backbone b's attacked validation images (seed `seed`'s
+    problem): rows with the validation accuracy averaged over reversal steps 1…budget (the defense's lr criterion),
+    at step 1, at `small_step` and its best. measure: compare()'s accuracy measure for the validation labels."""
+    rows = []
+    for lr in grid:
+        r = compare(d.problems[(b, seed)], {"val": lambda s: d.attacked(b, "val", s)}, [method], {method.name: lr},
+                    budget, [seed], measures={"acc": measure}, keep_trajectory=True)
+        curve = r.measures["acc"]["val"][method.name][0]
+        rows.append({"backbone": b, "method": method.name, "optimizer": method.optimizer, "lr": float(lr),
+                     "val_acc_mean_1_to_budget": float(curve[1:].mean()), "val_acc_step1": float(curve[1]),
+                     f"val_acc_step{small_step}": float(curve[min(small_step, budget)]),
+                     "val_acc_best": float(curve[1:].max())})
+    return rows
+
+
+def best_row(rows: list, key: str) -> dict:
+    """The row with the highest `key` (ties: the smaller lr)."""
+    return max(rows, key=lambda r: (r[key], -r["lr"]))
+
+
+# the reversal's optimizer families searched by the controls: the base method's sign step, Adam, plain gradient
+# descent (whose useful step size is decades larger: the SSL loss's pixel gradients are small)
+DEFENSE_FAMILIES = {"sign": None, "adam": None, "sgd": (0.1, 1.0, 10.0, 100.0, 1000.0)}
+
+
+def defense_controls(d, b: str, seed: int, baseline, landscape, lr_grid, budget: int, measure,
+                     small_step: int = 10) -> tuple[list, dict, list]:
+    """The controls of llcore.repro.controls for the defense, scored like its own sweep (validation accuracy, not
+    the SSL objective, which need not track the class): `strongest_x_10` (family × step size with the best validation
+    accuracy at step small_step), `strongest_x` (the best mean accuracy over steps 1…budget, the baseline's
+    criterion) and `theta_start` (the baseline's sign steps in X from θ(z₀), landscape's own start, its step size by
+    the baseline's criterion). Families: DEFENSE_FAMILIES (None: lr_grid), all from the baseline's start.
+    Returns (methods to evaluate, {name: lr}, sweep rows, {name: its choice}); a control equal to the baseline is
+    still evaluated."""
+    from .controls import theta_start
+    from .experiment import Method
+    rows = []
+    for fam, grid in DEFENSE_FAMILIES.items():
+        grid = sorted(grid or lr_grid)
+        fam_rows = sweep_by_accuracy(d, b, seed, Method(f"x_{fam}", optimizer=fam, x0=baseline.x0), grid, budget,
+                                     measure, small_step)
+        for r in fam_rows:      # a family's best at its grid's edge: the optimum may lie outside (flagged, as sweeps do)
+            r["at_edge"] = len(grid) > 1 and r["lr"] in (grid[0], grid[-1])
+        rows += fam_rows
+    pick10, pick = best_row(rows, f"val_acc_step{small_step}"), best_row(rows, "val_acc_mean_1_to_budget")
+    ts = theta_start(d.problems[(b, seed)], landscape.mapping, baseline)
+    ts_rows = sweep_by_accuracy(d, b, seed, ts, lr_grid, budget, measure, small_step)
+    for r in rows:
+        r["chosen_for"] = ", ".join(n for n, p in (("strongest_x_10", pick10), ("strongest_x", pick)) if p is r)
+    pick_ts = best_row(ts_rows, "val_acc_mean_1_to_budget")
+    for r in ts_rows:
+        r["chosen_for"] = "theta_start" if r is pick_ts else ""
+    methods = [Method("strongest_x_10", optimizer=pick10["optimizer"], x0=baseline.x0),
+               Method("strongest_x", optimizer=pick["optimizer"], x0=baseline.x0),
+               Method("theta_start", optimizer=ts.optimizer, x0=ts.x0)]
+    lrs = {"strongest_x_10": pick10["lr"], "strongest_x": pick["lr"], "theta_start": pick_ts["lr"]}
+    start = "the baseline's start"
+    choices = {"strongest_x_10": {"family": pick10["optimizer"], "lr": pick10["lr"], "start": start,
+                                  "criterion": f"validation accuracy at step {small_step}"},
+               "strongest_x": {"family": pick["optimizer"], "lr": pick["lr"], "start": start,
+                               "criterion": f"validation accuracy averaged over steps 1…{budget}"},
+               "theta_start": {"family": ts.optimizer, "lr": pick_ts["lr"], "start": "θ(z₀)",
+                               "criterion": f"validation accuracy averaged over steps 1…{budget}"}}
+    return methods, lrs, rows + ts_rows, choices

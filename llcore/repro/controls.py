@@ -198,17 +198,21 @@ def describe(metrics: dict, split_names: Sequence[str], fmt: str = ".3g") -> lis
         c, budget = s["curves"], str(s["budget_steps"])
         if "strongest_x_10" not in c:
             continue
-        v = lambda m, t=str(SMALL_STEP): format(c[m][t], fmt)                        # noqa: E731
+        small = str(SMALL_STEP) if str(SMALL_STEP) in c["strongest_x_10"] else budget   # a budget below 10 steps
+        v = lambda m, t=small: format(c[m][t], fmt)                                  # noqa: E731
         lr = lambda d: format(d["lr"], ".3g") if "lr" in d else "?"                  # noqa: E731
         sx, sb = choices.get("strongest_x_10", {}), choices.get("strongest_x", {})
+        sx, sb = sx.get(k, sx) if "lr" not in sx else sx, sb.get(k, sb) if "lr" not in sb else sb   # per split
+        mine = "landscape_10" if "landscape_10" in c else "landscape"
         lines.append(
             f"**{k}, controls** (metric {s['metric']}, {'higher' if s['higher_is_better'] else 'lower'} is better): "
-            f"at step {SMALL_STEP} landscape tuned for that step (landscape_10) {v('landscape_10')} against the "
+            f"at step {small} landscape{' tuned for that step (landscape_10)' if mine != 'landscape' else ''} "
+            f"{v(mine)} against the "
             f"strongest descent in X tuned for it (strongest_x_10: {sx.get('family', '?')}, lr {lr(sx)}, "
             f"start {sx.get('start', '?')}) {v('strongest_x_10')}; at the {budget}-step budget landscape "
             f"{v('landscape', budget)} against strongest_x ({sb.get('family', '?')}, lr {lr(sb)}) "
             f"{v('strongest_x', budget)}. Descent in X from θ's start alone (theta_start): {v('theta_start')} at step "
-            f"{SMALL_STEP} (landscape {v('landscape')}), {v('theta_start', budget)} at the budget.")
+            f"{small} (landscape {v('landscape')}), {v('theta_start', budget)} at the budget.")
     return lines
 
 
