@@ -53,7 +53,7 @@ def test_every_claim_has_a_row_and_every_column_a_verdict():
     rows = C.cells(metrics)
     assert len(rows) == len(C.CLAIMS) == 10 and all(len(r) == len(C.COLUMNS) for r in rows)
     assert all(c.verdict in C.VERDICTS for r in rows for c in r)
-    for row in rows[8:]:       # claims 9 and 10: measured only where a notebook runs the control (06 so far)
+    for row in rows[8:]:       # claims 9 and 10: measured only where a notebook runs the controls
         assert all(c.verdict == NOT_MEASURED for col, c in zip(C.COLUMNS, row)
                    if not (col.strongest_baseline or col.start_control))
     for rule in C.rules_text().splitlines():       # the rules under the table come from the same constants
@@ -259,3 +259,18 @@ def test_claims_9_and_10_read_the_controls():
     assert C.beyond_start("theta_start")(split).verdict == HELD
     split["curves"]["theta_start"]["10"] = 0.1                     # the learned start alone does as well
     assert C.beyond_start("theta_start")(split).verdict == NOISE
+
+
+def test_claim_9_compares_the_step_10_searches_and_shows_the_budget():
+    split = {"higher_is_better": False, "budget_steps": 100,
+             "curves": {"landscape": {"10": 0.3, "100": 0.05}, "landscape_10": {"10": 0.1},
+                        "strongest_x_10": {"10": 0.2}, "strongest_x": {"100": 0.01}, "baseline": {"10": 0.5}},
+             "spread": {"landscape": {"10": 0.01, "100": 0.001}, "landscape_10": {"10": 0.01},
+                        "strongest_x_10": {"10": 0.01}, "strongest_x": {"100": 0.001}, "baseline": {"10": 0.01}}}
+    cell = C.strongest(split)
+    assert cell.verdict == HELD and "0.1 vs 0.2" in cell.text            # landscape_10, not landscape's 0.3
+    assert "at the budget not held" in cell.text                          # 0.05 against strongest_x's 0.01
+    split["curves"]["strongest_x_10"]["10"] = 0.05                         # the strongest X descent wins at 10
+    assert C.strongest(split).verdict == NOT_HELD
+    del split["curves"]["strongest_x_10"]
+    assert C.strongest(split).verdict == NOT_MEASURED                      # a notebook without the controls
