@@ -305,3 +305,25 @@ def test_the_default_profile_pins_threads(monkeypatch):
         monkeypatch.setenv(k, "unset")
     assert "1 thread" in runner.pin_threads("default") and os.environ["OMP_NUM_THREADS"] == "1"
     assert "default" in runner.pin_threads("smoke")
+
+
+def test_jobs_start_the_longest_expected_run_first(tmp_path):
+    stems = ["00_toy", "03_human_pose", "04_ablations"]
+    for stem in stems:
+        (tmp_path / f"{stem}.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    runs = [runner.Run(tmp_path / f"{stem}.ipynb", None, {}) for stem in stems]
+    started = []
+
+    def fake(run, runs_dir, cwd):
+        started.append(run.notebook.stem)
+        return runner.RunResult(run, tmp_path / "out.ipynb", "ok", 0.0)
+
+    expected = {("04_ablations", "–"): 7000.0, ("03_human_pose", "–"): 2500.0}     # 00: no record
+    results = runner.execute_all(runs, tmp_path, tmp_path, tmp_path, jobs=1, execute=fake, expected=expected)
+    assert started == ["04_ablations", "03_human_pose", "00_toy"]
+    assert [r.run.notebook.stem for r in results] == stems                              # reported in plan order
+    (tmp_path / "results" / "default").mkdir(parents=True)
+    (tmp_path / "results" / "default" / "run_times.json").write_text(json.dumps(
+        {"rows": [{"notebook": "04_ablations", "run": "–", "status": "ok", "seconds": 7000.0},
+                  {"notebook": "03_human_pose", "run": "–", "status": "FAILED", "seconds": 1.0}]}))
+    assert runner.expected_seconds("default", tmp_path) == {("04_ablations", "–"): 7000.0}

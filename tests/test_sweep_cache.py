@@ -61,3 +61,27 @@ def test_an_unstable_lr_is_not_chosen():
     assert is_stable(torch.tensor([1.0, 0.5, 0.2, 0.21]))
     assert not is_stable(torch.tensor([1.0, 0.1, 0.05, 0.9]))          # back most of the way up: oscillating
     assert not is_stable(torch.tensor([1.0, 2.0, 4.0, 8.0]))            # diverging
+
+
+def _build_slowly(folder: str, counter: str) -> None:
+    import time
+    from llcore.repro.cache import cached
+
+    def build():
+        with open(counter, "a") as f:
+            f.write("built\n")
+        time.sleep(3.0)          # long beside the jitter of two processes starting: without the lock both build
+        return {"value": 1}
+    cached("shared_artifact", {"k": 1}, build, folder=folder, log=lambda msg: None)
+
+
+def test_two_processes_asking_at_once_build_a_shared_artifact_once(tmp_path):
+    import multiprocessing as mp
+    counter = tmp_path / "builds.txt"
+    procs = [mp.get_context("spawn").Process(target=_build_slowly, args=(str(tmp_path), str(counter))) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs)
+    assert counter.read_text().count("built") == 1

@@ -4,10 +4,12 @@
 
 so an artifact is rebuilt whenever its configuration or the code that builds it changes, and reused
 otherwise. The harness (llcore/repro/), the notebooks and the docs are not part of the key: editing a runner,
-a report or a figure never retrains θ. A corrupt cache file is rebuilt, not trusted.
+a report or a figure never retrains θ. A corrupt cache file is rebuilt, not trusted. A load-or-build holds a lock
+on its key, so notebooks that run at once (`--jobs`) build a shared artifact once.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import warnings
@@ -45,14 +47,33 @@ def cached(kind: str, config: dict, build: Callable[[], dict], folder: str | Pat
     """Return the artifact for (kind, config): loaded when cached, else `build()` (a dict of tensors and
     plain values, saved atomically)."""
     path = Path(folder or cache_dir()) / f"{cache_key(kind, config)}.pt"
-    if path.exists():
-        try:
-            art = torch_load(path, f"cached {kind}")
-            log(f"{kind}: loaded from cache {path}")
-            return art
-        except ValueError as e:
-            warnings.warn(f"{e}; rebuilding it")
-    art = build()
-    atomic_torch_save(path, art)
+    with build_lock(path):          # two notebooks running at once build a shared artifact once; the other waits
+        if path.exists():
+            try:
+                art = torch_load(path, f"cached {kind}")
+                log(f"{kind}: loaded from cache {path}")
+                return art
+            except ValueError as e:
+                warnings.warn(f"{e}; rebuilding it")
+        art = build()
+        atomic_torch_save(path, art)
     log(f"{kind}: built and cached at {path}")
     return art
+
+
+@contextlib.contextmanager
+def build_lock(path: Path):
+    """An exclusive lock on `path`.lock for the time of a load-or-build (POSIX advisory lock; a no-op where fcntl
+    is missing). The lock file stays behind, empty."""
+    try:
+        import fcntl
+    except ImportError:                 # not POSIX: concurrent runs may build the same artifact twice
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

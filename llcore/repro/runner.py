@@ -18,8 +18,10 @@ as working directory. A failing run is recorded and the next one starts; at the 
 terminal and is merged into `results/<profile>/run_times.md` (the latest run of each notebook and run),
 `results/README.md` is regenerated, and the exit status is 1 if any run failed.
 `--prepare-only` writes the parameter-injected notebooks without executing them (CI then runs them with nbval).
-`--jobs N` runs up to N notebooks at once; a notebook that reuses another's cached artifacts names it in its metadata
-(`"llcore": {"after": ["01_gan_inversion"]}`) and starts only when that one's runs are done. Each kernel's threads
+`--jobs N` runs up to N notebooks at once, the longest (by the ledger's last run times) first; a notebook that needs
+many of another's cached artifacts names it in its metadata (`"llcore": {"after": ["01_gan_inversion"]}`) and starts
+only when that one's runs are done (a single shared artifact needs no such order: the cache builds it once under a
+lock while the other run waits). Each kernel's threads
 are part of the profile (THREADS: 1 on `default`, so numbers do not depend on --jobs or on the machine's load).
 Usage errors (unknown notebook or parameter, malformed YAML) and missing assets exit with status 2.
 """
@@ -294,10 +296,23 @@ def after(notebook: Path) -> list[str]:
     return list(meta.get("after", []))
 
 
+def expected_seconds(profile: str, repo_root: Path) -> dict:
+    """{(notebook stem, run name or '–'): seconds} of each run's latest ok row in results/<profile>/run_times.json."""
+    path = repo_root / "results" / profile / "run_times.json"
+    try:
+        rows = json.loads(path.read_text())["rows"]
+        return {(r["notebook"], r["run"]): float(r["seconds"]) for r in rows if r.get("status") == "ok"}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, jobs: int = 1,
-                execute: Callable = None) -> list[RunResult]:
+                execute: Callable = None, expected: dict | None = None) -> list[RunResult]:
     """Execute the runs, up to `jobs` at once, each only after the runs of the notebooks it comes `after` that
-    are planned too; printing a line as each starts and ends. Results come back in the runs' order."""
+    are planned too; printing a line as each starts and ends. Results come back in the runs' order.
+    expected: {(notebook stem, run name or '–'): seconds} from earlier runs; of the runs ready to start, the longest
+    expected starts first (longest processing time first: with --jobs the long runs do not end up last); runs
+    without a record keep their order, after those with one."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
     execute = execute or execute_run
     needs = {i: {j for j, other in enumerate(runs) if other.notebook.stem in after(run.notebook)}
@@ -310,7 +325,8 @@ def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, job
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         while pending or running:
-            ready = [i for i in pending if needs[i] <= set(results)]
+            ready = sorted((i for i in pending if needs[i] <= set(results)),
+                           key=lambda i: -(expected or {}).get((runs[i].notebook.stem, runs[i].run_name or "–"), -1.0))
             for i in ready[: max(1, jobs) - len(running)]:
                 pending.remove(i)
                 print(f"[{i + 1}/{len(runs)}] {runs[i].label}: running -> "
@@ -510,7 +526,8 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
         results = prepare_all(runs, runs_dir, notebooks_dir, repo_root)
         return 1 if any(r.status != "ok" for r in results) else 0
     print(f"{len(runs)} run(s), {args.jobs} at a time, {pin_threads(args.profile)}", flush=True)
-    results = execute_all(runs, runs_dir, notebooks_dir, repo_root, jobs=args.jobs)
+    results = execute_all(runs, runs_dir, notebooks_dir, repo_root, jobs=args.jobs,
+                          expected=expected_seconds(args.profile, repo_root))
     if args.profile in KEEP_EXECUTED:
         for r in results:
             keep_executed(r, repo_root / "results" / args.profile / "notebooks")
