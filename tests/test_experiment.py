@@ -43,3 +43,15 @@ def test_choose_start_sweeps_and_returns_the_optimizer_it_is_given(toy):
     assert base.optimizer == "sgd" and label in starts and len(table[~table["added"]]) == 4   # + any grown past an edge
     adam, _, adam_table = choose_start(p, y[:8], starts, [0.01, 0.1], budget=10, seed=0)
     assert adam.optimizer == "adam" and not table["score"].equals(adam_table["score"])
+
+
+def test_a_per_target_measure_is_averaged_for_the_curves_and_kept_for_the_medians(toy):
+    p, y = toy
+    per_target = lambda split, seed, targets, rec, mapping: rec.loss.numpy() * 2.0        # (S+1, B)
+    res = compare(p, {"a": lambda s: y[:8]}, [Method("baseline"), Method("landscape")], {"baseline": 0.1,
+                  "landscape": 0.03}, 10, [0], measures={"twice": per_target})
+    assert res.measures["twice"]["a"]["baseline"][0].shape == (11,)
+    s = res.summary("twice", measure="twice")["a"]
+    loss = res.summary("loss")["a"]
+    assert abs(s["curves"]["baseline"]["10"] - 2 * loss["curves"]["baseline"]["10"]) < 1e-6
+    assert abs(s["curves_median"]["baseline"]["10"] - 2 * loss["curves_median"]["baseline"]["10"]) < 1e-6

@@ -54,11 +54,13 @@ class Comparison:
     last: dict = field(default_factory=dict)      # (split, method) -> Record of the last seed (for pictures)
     measures: dict = field(default_factory=dict)  # extra measures: name -> {split: {method: [per-seed curve]}}
     per_target: dict = field(default_factory=dict)
+    measures_per_target: dict = field(default_factory=dict)   # name -> {split: {method: [per-seed (S+1, B)]}}
 
     def alias(self, name: str, of: str) -> None:
         """Record method `name` as having run exactly as method `of` (the same optimizer, lr, start and θ): it shares
         `of`'s curves, seconds and per-target curves instead of running again."""
-        for table in (self.curves, self.seconds, self.per_target, *self.measures.values()):
+        for table in (self.curves, self.seconds, self.per_target, *self.measures.values(),
+                      *self.measures_per_target.values()):
             for per_method in table.values():
                 if of in per_method:
                     per_method[name] = per_method[of]
@@ -70,8 +72,9 @@ class Comparison:
         """The `splits` entry of metrics.json, for the kept curve (with its median and quantile curves over targets)
         or one of the extra measures; robust: split_summary's (default: the reproduction's rule, results.ROBUST)."""
         curves = self.curves if measure is None else self.measures[measure]
+        targets = self.per_target if measure is None else self.measures_per_target.get(measure, {})
         return {s: split_summary(curves[s], self.seconds[s], metric, self.budget, higher_is_better,
-                                 per_target=self.per_target.get(s) if measure is None else None, robust=robust)
+                                 per_target=targets.get(s) or None, robust=robust)
                 for s in curves}
 
 
@@ -133,7 +136,8 @@ def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], method
             on_record: Optional[Callable] = None, measures: Optional[dict] = None,
             keep_trajectory: bool = False) -> Comparison:
     """Run every method on every split for every seed; `which` = 'loss' or 'metric' picks the curve kept.
-    measures: {name: fn(split, seed, y, record, mapping) -> per-step curve (budget+1,)}, extra curves per run
+    measures: {name: fn(split, seed, y, record, mapping) -> per-step curve (budget+1,), or per target (budget+1, B)
+    (then averaged over targets, the per-target curves kept for medians)}, extra curves per run
     (e.g. an error against ground truth that the objective cannot see; needs keep_trajectory=True to see z_t).
     on_record(split, method, seed, y, record) is called after each run (e.g. to score snapshots)."""
     out = Comparison(budget, list(seeds), dict(lrs))
@@ -158,7 +162,12 @@ def compare(problem: Problem, splits: dict[str, Callable[[int], Tensor]], method
                 per_target = rec.loss if which == "loss" else rec.metric
                 out.per_target[split][m.name].append(per_target.detach().cpu().numpy())
                 for name, fn in measures.items():
-                    out.measures[name][split][m.name].append(np.asarray(fn(split, seed, y, rec, mapping)))
+                    value = np.asarray(fn(split, seed, y, rec, mapping))        # (S+1,) or per target (S+1, B)
+                    if value.ndim == 2:
+                        out.measures_per_target.setdefault(name, {}).setdefault(split, {}).setdefault(
+                            m.name, []).append(value)
+                        value = value.mean(1)
+                    out.measures[name][split][m.name].append(value)
                 out.seconds[split][m.name].append(rec.seconds.numpy())
                 out.last[(split, m.name)] = rec
                 if on_record is not None:
