@@ -117,8 +117,9 @@ def around(rows: list, factor: float = 3.0) -> Callable[[Family], Sequence[float
     for r in rows:
         if r.get("best_of_family") and (r["family"] not in best or r["score"] < best[r["family"]][0]):
             best[r["family"]] = (r["score"], r["lr"])
-    return lambda fam: () if fam.label not in best else (best[fam.label][1] / factor, best[fam.label][1],
-                                                         best[fam.label][1] * factor)
+    tidy = lambda x: float(f"{x:.6g}")                    # 0.3 / 3 is 0.1, not 0.09999999999999999  # noqa: E731
+    return lambda fam: () if fam.label not in best else tuple(tidy(best[fam.label][1] * f)
+                                                              for f in (1 / factor, 1.0, factor))
 
 
 def theta_start(problem: Problem, theta: Callable[[int], object], baseline: Method,
