@@ -454,6 +454,13 @@ def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
         ledger[key] = {"notebook": key[0], "run": key[1], "status": r.status, "seconds": round(r.seconds, 1),
                        "finished": when, "git": sha, "failed_cell": failure(r), "machine": machine_line(),
                        "sections": section_seconds(r.output)}
+    write_ledger(out, profile, ledger)
+    return format_table(results, profile, repo_root)
+
+
+def write_ledger(out: Path, profile: str, ledger: dict) -> None:
+    """Write a ledger {(notebook, run): row} as out/run_times.json and out/run_times.md (rows from runs made in
+    different checkouts can be merged into one ledger and written here)."""
     rows = [ledger[k] for k in sorted(ledger)]
     atomic_write_json(out / "run_times.json", {"profile": profile, "rows": rows})
     table = markdown_table(["notebook", "run", "status", "seconds", "finished (UTC)", "git", "failed cell"],
@@ -468,7 +475,6 @@ def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
                       f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n\n"
                       f"## Where the time goes (seconds per notebook section, from papermill's cell timings)\n\n"
                       f"{where}\n")
-    return format_table(results, profile, repo_root)
 
 
 def report_failures(results: list[RunResult], repo_root: Path) -> None:
