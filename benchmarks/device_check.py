@@ -1,7 +1,8 @@
 """Device check: does this checkout run on this GPU? A few minutes, before any paper-scale run.
 
 Steps: every smoke-profile notebook run with `device: cuda` (as `./run_all.sh --profile smoke -p device cuda`
-would run them), then benchmarks/bench.py on CUDA at its quick size (--quick: 5 steps, 1 repeat). Each step is
+would run them), notebook 02's paper path on stand-in files (llcore.repro.synthetic), then benchmarks/bench.py on
+CUDA at its quick size (--quick: 5 steps, 1 repeat). Each step is
 recorded as ok or FAILED with its seconds in results/device_check.md and results/device_check.json, with the GPU
 name, torch, CUDA and cuDNN versions, the date and the git commit. Executed notebooks go to runs/device_check/,
 the benchmark's own files to runs/device_check/bench/ (both git-ignored).
@@ -65,6 +66,24 @@ def smoke_notebooks() -> list[dict]:
     return steps
 
 
+def paper_defense() -> dict:
+    """Notebook 02's paper path (RobustBench WideResNet by file, CIFAR-10 folder, the base method's settings) at its
+    smallest size on cuda, on stand-in files written by llcore.repro.synthetic (a random WRN-10-1, random images):
+    it checks that the path runs on the GPU, not what it measures."""
+    from llcore.repro.synthetic import STEM, paper_smoke_files, paper_smoke_parameters
+    work = SCRATCH / "paper_defense"
+    if work.exists():
+        import shutil
+        shutil.rmtree(work)
+    cifar_root, model_dir = paper_smoke_files(work)
+    params = paper_smoke_parameters(cifar_root, model_dir, work / "out", device="cuda")
+    print("02 paper path (synthetic files) on cuda ...", flush=True)
+    nb = ROOT / "notebooks" / f"{STEM}.ipynb"
+    r = runner.execute_run(runner.Run(nb, "paper_synthetic", params), SCRATCH, ROOT / "notebooks")
+    detail = f"{r.failed_cell}: {runner.short(r.error, 200)}" if r.status != "ok" else "random WRN-10-1, random images"
+    return step("02 paper path on synthetic files", r.status, r.seconds, detail)
+
+
 BENCH = "benchmarks/bench.py --quick --device cuda"
 
 
@@ -111,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # kernels
     env, start = environment(), time.perf_counter()
     print(f"device check on {env['gpu']}, torch {env['torch']}, CUDA {env['cuda']}, git {env['git_sha']}", flush=True)
-    steps = smoke_notebooks() + [benchmark()]
+    steps = smoke_notebooks() + [paper_defense(), benchmark()]
     total = time.perf_counter() - start
     out = Path(args.out)
     atomic_write_json(out.with_suffix(".json"), {**env, "total_seconds": round(total, 1), "steps": steps})

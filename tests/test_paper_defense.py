@@ -2,7 +2,6 @@
 layout, the base method's settings in the paper profile, the SimCLR views and head, the reversal's bound, the
 adaptive evaluation, the runner's asset check, and the whole paper path at smoke size on synthetic files."""
 import json
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from torch import nn
 
 from llcore.repro import assets, runner
 from llcore.repro.results import validate_metrics
+from llcore.repro.synthetic import SMALL, STEM, paper_smoke_files, paper_smoke_parameters, save_checkpoint, write_cifar
 from llcore.tasks.attacks import apgd, apgd_eot
 from llcore.tasks.cifar import load_cifar10, load_robustbench, robustbench_path
 from llcore.tasks.defense import DefendedClassifier, adaptive_accuracy, reversal_problem, uniform_start
@@ -20,34 +20,7 @@ from llcore.tasks.ssl import SimCLRAugment, SSLHead, SSLLoss
 from llcore.tasks.wideresnet import ROBUSTBENCH_CIFAR10_LINF, WideResNet
 
 ROOT = Path(__file__).resolve().parent.parent
-STEM = "02_adversarial_defense"
 MODELS = ("Standard", "Carmon2019Unlabeled", "Zhang2019Theoretically")
-SMALL = {"depth": 10, "widen_factor": 1}          # WRN-10-1: the tests' stand-in for WRN-28-10 / 34-10
-
-
-def save_checkpoint(model_dir: Path, name: str, model: nn.Module, wrap: bool = True) -> Path:
-    """model's state dict at RobustBench's path for `name`, as RobustBench's files hold it: under 'state_dict' with
-    DataParallel's 'module.' prefixes and numpy numbers beside them (wrap), or bare."""
-    path = robustbench_path(model_dir, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = model.state_dict()
-    torch.save({"state_dict": {f"module.{k}": v for k, v in state.items()}, "epoch": 7,
-                "best_prec1": np.float64(0.6)} if wrap else state, path)
-    return path
-
-
-def write_cifar(root: Path, n_train: int = 40, n_test: int = 100, seed: int = 0) -> Path:
-    """A CIFAR-10 folder in the real pickle layout: data_batch_1..5 (n_train images each), test_batch, batches.meta."""
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(seed)
-    for name, n in [(f"data_batch_{i}", n_train) for i in range(1, 6)] + [("test_batch", n_test)]:
-        with open(folder / name, "wb") as f:
-            pickle.dump({b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                         b"labels": [int(v) for v in np.arange(n) % 10], b"batch_label": name.encode()}, f)
-    with open(folder / "batches.meta", "wb") as f:
-        pickle.dump({b"label_names": [f"class{i}".encode() for i in range(10)], b"num_vis": 3072}, f)
-    return folder
 
 
 # loaders
@@ -250,27 +223,12 @@ def test_paper_run_without_files_stops_before_anything_runs(tmp_path, monkeypatc
     assert err.count("load_model(model_name=") == 3 and "cifar-10-python.tar.gz" in err
 
 
-def paper_smoke_parameters(cifar_root: Path, model_dir: Path, out_dir: Path) -> dict:
-    """The paper profile's parameters at smoke size: its data, backbone, threat model, reversal and SSL settings,
-    with the smoke profile's sizes, one RobustBench backbone (a WRN-10-1 file), on the CPU."""
-    paper = yaml.safe_load((ROOT / "notebooks/params/paper" / f"{STEM}.yaml").read_text())
-    smoke = yaml.safe_load((ROOT / "notebooks/params/smoke" / f"{STEM}.yaml").read_text())
-    sizes = {k: v for k, v in smoke.items() if k not in ("attack_step", "attack_steps", "lr_grid")}
-    b = ["robustbench:Standard"]
-    return {**paper, **sizes, "backbones": b, "robustbench_arch": SMALL, "landscape_lr_grid": [0.03],
-            "apgd_eval": {**sizes["apgd_eval"], "backbones": b}, "adaptive_eval": {**sizes["adaptive_eval"], "backbones": b},
-            "cifar_dir": str(cifar_root), "robustbench_dir": str(model_dir), "device": "cpu", "out_dir": str(out_dir),
-            "profile": "smoke"}
-
-
 def test_paper_path_end_to_end_on_synthetic_files(tmp_path, monkeypatch):
     """The whole notebook on the paper path (CIFAR-format folder, RobustBench layout) at smoke size: the runner's
     asset check passes, it runs, and its metrics.json follows the results contract."""
     monkeypatch.setenv("LLCORE_CACHE", str(tmp_path / "cache"))
-    write_cifar(tmp_path / "cifar10")
-    torch.manual_seed(0)
-    save_checkpoint(tmp_path / "robustbench", "Standard", WideResNet(**SMALL))
-    params = paper_smoke_parameters(tmp_path / "cifar10", tmp_path / "robustbench", tmp_path / "out")
+    cifar_root, model_dir = paper_smoke_files(tmp_path)
+    params = paper_smoke_parameters(cifar_root, model_dir, tmp_path / "out")
     nb = ROOT / "notebooks" / f"{STEM}.ipynb"
     runner.validate([k for k in params if k != "profile"], runner.declared_parameters(nb), nb, "test")
     assert assets.missing([(STEM, "test", params)]) == []
