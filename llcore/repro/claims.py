@@ -263,10 +263,8 @@ COLUMNS = (
     Column("pose (03)", "human_pose", "test_in", also=("test_in_objective",), ood="test_ood",
            ood_also=("test_ood_objective",), curves_table="tables/curves.md", speedups_table="tables/speedups.md",
            landscape_problem="pose"),
-    Column("ablations, MNIST GAN (04)", "ablations", "gan_test_in", ablation_problem="gan", strongest_baseline=False,
-           start_control=None),
-    Column("ablations, pose (04)", "ablations", "pose_test_in_objective", ablation_problem="pose",
-           strongest_baseline=False, start_control=None),
+    Column("ablations, MNIST GAN (04)", "ablations", "gan_test_in", ablation_problem="gan"),
+    Column("ablations, pose (04)", "ablations", "pose_test_in_objective", ablation_problem="pose"),
     Column("your problem (06)", "your_problem", "test_in", ood="test_ood", curves_table="tables/curves.md",
            speedups_table="tables/speedups.md"),
 )
