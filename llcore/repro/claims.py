@@ -29,13 +29,14 @@ from pathlib import Path
 from typing import Callable
 
 from .ablations import compare_finals, unrolled_verdict
+from .controls import SMALL_STEP
 from .io import atomic_write_text
 from .report import is_capped, is_number, markdown_table
 
 HELD, NOT_HELD, NOISE, NOT_MEASURED = "held", "not held", "within noise", "not measured"
 VERDICTS = (HELD, NOT_HELD, NOISE, NOT_MEASURED)
 PROFILE = "default"                       # the committed profile the table reads
-SMALL_BUDGET = 10                         # claim 2: the fixed small budget, in steps
+SMALL_BUDGET = SMALL_STEP                 # claim 2 (and 9, 10): the fixed small budget, in steps
 ONE_STEP = 1                              # claim 4: landscape's reversal steps
 SPEEDUP_NS = ("5", "10", "20", "50")      # the figure: speedup_at[N]
 FIGURE = "claims_speedups.png"            # results/<profile>/FIGURE

@@ -27,11 +27,12 @@ import torch
 from torch import Tensor
 
 from ..inversion import starting_point
+from ..optim import InnerOptimizer
 from ..problem import Problem
 from ..sweep import sweep_lr
 from .experiment import Method
 
-SMALL_STEP = 10          # the step of the claims' small-budget comparison
+SMALL_STEP = 10          # the step of the claims' small-budget comparison (claims.SMALL_BUDGET is this)
 NAMES = ("strongest_x_10", "strongest_x", "landscape_10", "theta_start")   # the controls' method names
 SHORT_HORIZON = 20       # test steps of the controls chosen for step SMALL_STEP
 
@@ -50,8 +51,9 @@ FAMILIES = (Family("adam", "adam"), Family("adam β₁=0.5", "adam", (0.5, 0.999
 
 def family_of(method: Method) -> str:
     """The FAMILIES label of a method's optimizer (or a description when it is none of them)."""
+    default = InnerOptimizer().betas
     for f in FAMILIES:
-        if f.optimizer == method.optimizer and tuple(f.betas or (0.9, 0.999)) == tuple(method.betas or (0.9, 0.999)):
+        if f.optimizer == method.optimizer and tuple(f.betas or default) == tuple(method.betas or default):
             return f.label
     return f"{method.optimizer} {method.betas or ''}".strip()
 
