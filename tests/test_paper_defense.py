@@ -199,8 +199,9 @@ def test_paper_profile_has_the_base_methods_settings():
     assert close(p["eps"], 8 / 255) and close(p["attack_step"], 2 / 255) and p["attack_steps"] == 10
     assert close(p["eps_r"], 16 / 255) and [close(v, 2 / 255) for v in p["lr_grid"]] == [True]
     assert p["budget"] == 40 and p["reversal_start"] == "random"
-    assert p["ssl_head"] == {"width": 256, "out": 16, "batchnorm": True} and p["views"] == 4 and p["tau"] == 0.2
-    assert p["augment"] == "simclr" and p["ssl_negatives"] == "batch"
+    ssl = p["ssl"]
+    assert ssl["head"] == {"width": 256, "out": 16, "batchnorm": True} and ssl["views"] == 4 and ssl["tau"] == 0.2
+    assert ssl["augment"] == "simclr" and ssl["negatives"] == "batch"
     aug = SimCLRAugment()
     assert (aug.jitter, aug.grey, aug.views) == ((0.8, 0.8, 0.8, 0.2), 0.2, 4)
     assert WideResNet(**ROBUSTBENCH_CIFAR10_LINF["Standard"]).feature_dim == 640       # 640 → 256 → 16

@@ -484,6 +484,26 @@ def cells(metrics: dict) -> list[list[Cell]]:
     return rows
 
 
+def verdict_lines(experiment: str, metrics: dict) -> list[str]:
+    """One experiment's column(s) of the table, as Markdown lines for its notebook's conclusion: the claims its own
+    metrics decide (claims that need another experiment's metrics, such as 05's landscapes, are left to the table),
+    each with its verdict and numbers, without links."""
+    cols = [c for c in COLUMNS if c.experiment == experiment]
+    lines = []
+    for col in cols:
+        for claim in CLAIMS:
+            try:
+                cell = claim.cell(col, {experiment: metrics})
+            except (TypeError, KeyError, AttributeError, ValueError, ZeroDivisionError):
+                continue
+            if all(c.verdict == NOT_MEASURED for c in (cell, *(c for _, c in cell.others))):
+                continue
+            cell.links = ()
+            where = f"{col.title}, " if len(cols) > 1 else ""
+            lines.append(f"- *{where}{claim.title}*: {cell.markdown('')}")
+    return lines
+
+
 def claims_table(metrics: dict, base: str) -> str:
     """The Markdown table; links are `base` + a path relative to the profile's folder."""
     rows = [[claim.title, *(c.markdown(base) for c in row)] for claim, row in zip(CLAIMS, cells(metrics))]

@@ -53,7 +53,8 @@ def paper_smoke_parameters(cifar_root: Path, model_dir: Path, out_dir: Path, dev
     smoke = yaml.safe_load((params / "smoke" / f"{STEM}.yaml").read_text())
     sizes = {k: v for k, v in smoke.items() if k not in ("attack_step", "attack_steps", "lr_grid")}
     b = ["robustbench:Standard"]
-    return {**paper, **sizes, "backbones": b, "robustbench_arch": SMALL, "landscape_lr_grid": [0.03],
+    ssl = {**paper["ssl"], "steps": sizes["ssl"]["steps"], "bank_size": sizes["ssl"]["bank_size"]}   # paper's loss, smoke's size
+    return {**paper, **sizes, "ssl": ssl, "backbones": b, "robustbench_arch": SMALL, "landscape_lr_grid": [0.03],
             "apgd_eval": {**sizes["apgd_eval"], "backbones": b}, "adaptive_eval": {**sizes["adaptive_eval"], "backbones": b},
             "controls_backbones": b, "cifar_dir": str(cifar_root), "robustbench_dir": str(model_dir), "device": device,
             "out_dir": str(out_dir), "profile": "smoke"}
