@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from llcore.repro.cache import cached
+from llcore.repro.cache import cache_key, cached
 from llcore.sweep import score_curve, sweep_lr
 
 
@@ -85,3 +85,16 @@ def test_two_processes_asking_at_once_build_a_shared_artifact_once(tmp_path):
         p.join(60)
     assert all(p.exitcode == 0 for p in procs)
     assert counter.read_text().count("built") == 1
+
+
+def test_cache_key_records_the_thread_count():
+    """The same build on 1 and on 2 threads gives different floats, so the two never share a cache entry."""
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = cache_key("x", {"a": 1})
+        torch.set_num_threads(2)
+        two = cache_key("x", {"a": 1})
+    finally:
+        torch.set_num_threads(n)
+    assert one != two and one.startswith("x-")
