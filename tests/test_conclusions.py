@@ -30,7 +30,7 @@ def conclusion(experiment: str, m: dict) -> list[str]:
         return conclusions.pose(m, amb, ("test_in", "test_partial", "test_ood"), budget)
     if experiment == "adversarial_defense":
         b = [r["backbone"] for r in m["backbones"]]
-        return conclusions.defense(m, b, b, list(m["controls_splits"]) if "controls_splits" in m else ["standard"])
+        return conclusions.defense(m, b, b, ["standard"])
     if experiment == "your_problem":
         return conclusions.your_problem(m, budget)
     return conclusions.ablations(m, list(m["problems"]), m["settings"]["budget_steps"])[0]

@@ -4,12 +4,12 @@
                  torch's intra-op thread count)
 
 so an artifact is rebuilt whenever its configuration or the code that builds it changes, and reused
-otherwise. The thread count is in the key because it changes the order of floating-point sums, so the same
-training run on 1 and on 2 threads gives different weights (an MNIST DCGAN after 100 steps: weights apart by
-up to 0.013): a 1-thread default run never reuses what a 2-thread run built, and its numbers do not depend on
-which run filled the cache first. The harness (llcore/repro/), the notebooks and the docs are not part of the key: editing a runner,
-a report or a figure never retrains θ. A corrupt cache file is rebuilt, not trusted. A load-or-build holds a lock
-on its key, so notebooks that run at once (`--jobs`) build a shared artifact once.
+otherwise. The thread count is in the key because it changes the order of floating-point sums: the same training
+run on 1 and on 2 threads gives different weights, so a 1-thread default run never reuses what a 2-thread run
+built, and its numbers do not depend on which run filled the cache first. The harness (llcore/repro/), the
+notebooks and the docs are not part of the key: editing a runner, a report or a figure never retrains θ. A
+corrupt cache file is rebuilt, not trusted. A load-or-build holds a lock on its key, so notebooks that run at once
+(`--jobs`) build a shared artifact once.
 """
 from __future__ import annotations
 

@@ -470,6 +470,9 @@ def load_metrics(profile_dir: Path) -> dict:
     return out
 
 
+MALFORMED = (TypeError, KeyError, AttributeError, ValueError, ZeroDivisionError)   # a metrics file a rule cannot read
+
+
 def cells(metrics: dict) -> list[list[Cell]]:
     """One row per claim, one Cell per column."""
     rows = []
@@ -478,7 +481,7 @@ def cells(metrics: dict) -> list[list[Cell]]:
         for col in COLUMNS:
             try:
                 row.append(claim.cell(col, metrics))
-            except (TypeError, KeyError, AttributeError, ValueError, ZeroDivisionError):
+            except MALFORMED:
                 row.append(Cell(NOT_MEASURED))        # a malformed metrics file measures nothing
         rows.append(row)
     return rows
@@ -494,7 +497,7 @@ def verdict_lines(experiment: str, metrics: dict) -> list[str]:
         for claim in CLAIMS:
             try:
                 cell = claim.cell(col, {experiment: metrics})
-            except (TypeError, KeyError, AttributeError, ValueError, ZeroDivisionError):
+            except MALFORMED:
                 continue
             if all(c.verdict == NOT_MEASURED for c in (cell, *(c for _, c in cell.others))):
                 continue

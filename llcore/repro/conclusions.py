@@ -28,9 +28,10 @@ def capped(split: dict, n="10") -> bool:
     return bool(c.get(str(n))) if isinstance(c, dict) else bool(c)
 
 
-def scale_note(m: dict, budget: int) -> str:
+def scale_note(m: dict, budget: int, default_note: str = ".") -> str:
+    """Profile, seeds and budget; `default_note` ends the sentence outside the smoke profile."""
     return (f"Profile `{m['profile']}`, seeds {m['seeds']}, budget {budget} steps"
-            + (": CI scale, not numbers to quote." if m["profile"] == "smoke" else "."))
+            + (": CI scale, not numbers to quote." if m["profile"] == "smoke" else default_note))
 
 
 def toy(m: dict, budget: int) -> list[str]:
@@ -160,8 +161,8 @@ def pose(m: dict, ambiguity: pd.DataFrame, split_names: Sequence[str], budget: i
             f"speedup_seconds {o['speedup_seconds']:.2f}.")
     lines.append(f"The baseline started from the {m['baseline_start'][5:]} (chosen on validation targets). "
                  f"θ training took {m['theta']['train_seconds_mean']:.0f} s per seed.")
-    amb = ambiguity.set_index(["split", "method"])
-    for k in sorted(set(ambiguity["split"]), key=list(ambiguity["split"]).index):
+    amb, amb_splits = ambiguity.set_index(["split", "method"]), list(ambiguity["split"].unique())
+    for k in amb_splits:
         b = amb.loc[(k, "baseline")]
         head = (f"**Depth ambiguity ({k})**: {100 * b['fits_at_or_below_true_objective']:.0f}% of the baseline's "
                 f"final fits reach an objective at or below the true pose's (medians {b['objective_fit_median']:.3g} "
@@ -177,7 +178,7 @@ def pose(m: dict, ambiguity: pd.DataFrame, split_names: Sequence[str], budget: i
     o_in, o_ood = m["splits"]["test_in_objective"], m["splits"]["test_ood_objective"]
     n_last = list(o_ood["speedup_at"])[-1]
     cost = o_in["speedup_steps"] / max(o_in["speedup_seconds"], 1e-12)
-    any_capped = any(capped(m["splits"][k], n) for k in set(ambiguity["split"]) for n in m["splits"][k]["speedup_at"])
+    any_capped = any(capped(m["splits"][k], n) for k in amb_splits for n in m["splits"][k]["speedup_at"])
     lines.append(
         f"**What limits the speed-up here**: (1) on the objective the gain shrinks as the budget grows "
         f"(speedup_at[{'/'.join(o_in['speedup_at'])}] on test_in: "
@@ -232,8 +233,6 @@ def ablations(m: dict, problems: Sequence[str], budget: int) -> tuple[list[str],
                 text += cost
             verdicts.append((p, claim, verdict))
             lines.append(f"- *{claim}*: **{verdict}**: {text}.")
-    lines.append(f"Profile `{m['profile']}`, seeds {m['seeds']}, budget {budget} steps"
-                 + (": CI scale, not numbers to quote." if m["profile"] == "smoke" else
-                    "; reduced scale relative to 01/03 (see the introduction), so these compare variants, not the "
-                    "paper's sizes."))
+    lines.append(scale_note(m, budget, "; reduced scale relative to 01/03 (see the introduction), so these compare "
+                                       "variants, not the paper's sizes."))
     return lines + mean_median_notes(m), verdicts
