@@ -127,4 +127,7 @@ def test_split_summary_reports_medians_quantiles_and_per_step_caps():
     assert set(s["curves_quantiles"]) == {"0.25", "0.5", "0.75", "0.9"}
     assert s["curves_median"]["baseline"]["10"] < 1 < s["curves"]["baseline"]["10"]
     assert s["fraction_reaching"]["landscape"]["200"] >= s["fraction_reaching"]["baseline"]["200"]
-    assert "curves_median" not in split_summary(curves, seconds, "mse", 200)   # optional
+    assert s["median_over"] == "targets"
+    per_seed = split_summary(curves, seconds, "mse", 200)                # a measure known per seed only
+    assert per_seed["median_over"] == "seeds" and "curves_quantiles" not in per_seed
+    assert per_seed["curves_median"]["baseline"]["10"] == pytest.approx(np.median([c[10] for c in curves["baseline"]]))

@@ -141,7 +141,7 @@ def defense(m: dict, split_names: Sequence[str], premise_backbones: Sequence[str
                         f"{100 * (r['static_pgd_same_images'] - r['robust_accuracy']):.1f} points)"
                         if r["static_pgd_same_images"] > r["robust_accuracy"] else "")
             for meth, r in a["methods"].items()) + f". Attack: {a['attack']}.")
-    return lines + describe(m, list(control_splits)) + claims_block(m)
+    return lines + describe(m, list(control_splits)) + mean_median_notes(m, steps=(1,)) + claims_block(m)
 
 
 def pose(m: dict, ambiguity: pd.DataFrame, split_names: Sequence[str], budget: int) -> list[str]:

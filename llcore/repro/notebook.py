@@ -167,12 +167,13 @@ def mean_median_notes(m: dict, steps: Sequence[int] = (10,), a: str = "landscape
                 continue
             by_mean, by_median = better(s["curves"][a][t], s["curves"][b][t]), better(med[a][t], med[b][t])
             if by_mean != by_median:
+                over = s.get("median_over", "targets")
                 notes.append(f"**{name}, step {t}: mean and median disagree.** The mean says {a if by_mean else b} is "
-                             f"ahead ({s['curves'][a][t]:.3g} vs {s['curves'][b][t]:.3g}), the median over targets says "
-                             f"{a if by_median else b} ({med[a][t]:.3g} vs {med[b][t]:.3g}): a minority of targets "
+                             f"ahead ({s['curves'][a][t]:.3g} vs {s['curves'][b][t]:.3g}), the median over {over} says "
+                             f"{a if by_median else b} ({med[a][t]:.3g} vs {med[b][t]:.3g}): a minority of {over} "
                              "moves the mean.")
             else:
                 agree.append(f"{name}@{t}")
     if agree:
-        notes.append(f"Mean and median over targets agree on which of {a} and {b} is ahead at " + ", ".join(agree) + ".")
+        notes.append(f"Mean and median agree on which of {a} and {b} is ahead at " + ", ".join(agree) + ".")
     return notes

@@ -83,6 +83,8 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
     per_target: {method: [per-seed array (budget+1, B)]}, each target's own curve; when given, the entry also has
     `curves_median`, `curves_quantiles` ({q: {method: {step: value}}}, over all targets of all seeds) and
     `fraction_reaching` (the fraction of targets at least as good as `tolerance`, the baseline's mean at the budget).
+    Without it (a measure that only exists per seed, e.g. an accuracy), `curves_median` is the median over seeds.
+    `median_over` says which ("targets" or "seeds").
     robust (default ROBUST): speed-ups on running-best curves and `speedup_at_capped` per N."""
     robust = ROBUST if robust is None else robust
     for need in ("baseline", "landscape"):
@@ -117,12 +119,17 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
     }
     if robust:
         out["speedup_rule"] = "best_so_far"
-    if per_target is not None:
+    if per_target is None:
+        out["curves_median"] = {m: at(np.median(np.stack([np.asarray(c, dtype=np.float64) for c in per_seed]), 0))
+                                for m, per_seed in curves.items()}
+        out["median_over"] = "seeds"
+    else:
         pooled = {m: np.concatenate([np.asarray(a, dtype=np.float64).reshape(len(a), -1) for a in per_seed], 1)
                   for m, per_seed in per_target.items()}                                  # (budget+1, all targets)
         qs = {m: quantile_curves(a) for m, a in pooled.items()}
         tol = float(best_so_far(b, higher_is_better)[budget])
         out["curves_median"] = {m: at(q["0.5"]) for m, q in qs.items()}
+        out["median_over"] = "targets"
         out["curves_quantiles"] = {k: {m: at(q[k]) for m, q in qs.items()} for k in next(iter(qs.values()))}
         out["tolerance"] = tol
         out["fraction_reaching"] = {m: at(fraction_reaching(a, tol, higher_is_better)) for m, a in pooled.items()}
