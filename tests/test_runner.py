@@ -327,3 +327,25 @@ def test_jobs_start_the_longest_expected_run_first(tmp_path):
         {"rows": [{"notebook": "04_ablations", "run": "–", "status": "ok", "seconds": 7000.0},
                   {"notebook": "03_human_pose", "run": "–", "status": "FAILED", "seconds": 1.0}]}))
     assert runner.expected_seconds("default", tmp_path) == {("04_ablations", "–"): 7000.0}
+
+
+def test_a_run_is_recorded_as_it_ends_so_an_interrupted_invocation_keeps_it(tmp_path):
+    stems = ["00_toy", "02_adv"]
+    for stem in stems:
+        (tmp_path / f"{stem}.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
+    (tmp_path / "results" / "default").mkdir(parents=True)
+    runs = [runner.Run(tmp_path / f"{stem}.ipynb", None, {}) for stem in stems]
+
+    def fake(run, runs_dir, cwd):
+        if run.notebook.stem == "02_adv":
+            raise KeyboardInterrupt                              # the user stops the invocation during the second run
+        out = tmp_path / f"{run.notebook.stem}.out.ipynb"
+        out.write_text(json.dumps({"cells": []}))
+        return runner.RunResult(run, out, "ok", 12.0)
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.execute_all(runs, tmp_path, tmp_path, tmp_path, jobs=1, execute=fake,
+                           on_done=lambda r: runner.record(r, "default", tmp_path))
+    rows = json.loads((tmp_path / "results" / "default" / "run_times.json").read_text())["rows"]
+    assert [(r["notebook"], r["seconds"]) for r in rows] == [("00_toy", 12.0)]
+    assert (tmp_path / "results" / "default" / "notebooks" / "00_toy.out.ipynb").is_file()

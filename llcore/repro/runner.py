@@ -14,9 +14,10 @@ real asset a run names (`llcore.repro.assets`, e.g. the StyleGAN generator and S
 any is missing, one list says which run needs what, where, and how to get it. Asset paths may use $VARS
 ($LLCORE_ASSETS defaults to <repo>/assets); relative ones are taken from the repository root and reach the notebook
 absolute. Executed copies go to `runs/<profile>/<stem>.ipynb` (or `<stem>__<run_name>.ipynb`), with `notebooks/`
-as working directory. A failing run is recorded and the next one starts; at the end a table of runs goes to the
-terminal and is merged into `results/<profile>/run_times.md` (the latest run of each notebook and run),
-`results/README.md` is regenerated, and the exit status is 1 if any run failed.
+as working directory. A failing run is recorded and the next one starts. As each run ends, its row is merged into
+`results/<profile>/run_times.md` (the latest run of each notebook and run), its executed notebook is kept (default
+and paper profiles) and `results/README.md` is regenerated, so stopping a long invocation loses only the runs in
+progress; at the end a table of this invocation's runs goes to the terminal, and the exit status is 1 if any failed.
 `--prepare-only` writes the parameter-injected notebooks without executing them (CI then runs them with nbval).
 `--jobs N` runs up to N notebooks at once, the longest (by the ledger's last run times) first; a notebook that needs
 many of another's cached artifacts names it in its metadata (`"llcore": {"after": ["01_gan_inversion"]}`) and starts
@@ -307,9 +308,12 @@ def expected_seconds(profile: str, repo_root: Path) -> dict:
 
 
 def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, jobs: int = 1,
-                execute: Callable = None, expected: dict | None = None) -> list[RunResult]:
+                execute: Callable = None, expected: dict | None = None,
+                on_done: Callable[[RunResult], None] | None = None) -> list[RunResult]:
     """Execute the runs, up to `jobs` at once, each only after the runs of the notebooks it comes `after` that
     are planned too; printing a line as each starts and ends. Results come back in the runs' order.
+    on_done(result) is called as each run ends (the runner records it there, so an interrupted invocation keeps
+    what its finished runs measured).
     expected: {(notebook stem, run name or '–'): seconds} from earlier runs; of the runs ready to start, the longest
     expected starts first (longest processing time first: with --jobs the long runs do not end up last); runs
     without a record keep their order, after those with one."""
@@ -340,6 +344,8 @@ def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, job
                 i = running.pop(future)
                 results[i] = future.result()
                 report(i, results[i])
+                if on_done is not None:
+                    on_done(results[i])
     return [results[i] for i in range(len(runs))]
 
 
@@ -441,10 +447,20 @@ def _ledger(path: Path) -> dict:
         return {}
 
 
-def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
-    """Merge this invocation's runs into `results/<profile>/run_times.json` (one row per notebook and run: its
-    latest run, with when and at which commit it finished), write it as `run_times.md`; return this invocation's
-    table. Runs of other notebooks keep their earlier rows, so `--only` does not erase them."""
+def record(result: RunResult, profile: str, repo_root: Path) -> None:
+    """What a finished run leaves behind, written as soon as it ends (not when the whole invocation does, so a long
+    `--jobs` run stopped half-way keeps its finished runs): the executed notebook kept with the results (default and
+    paper profiles), its row merged into the run-time ledger, the results index regenerated."""
+    if profile in KEEP_EXECUTED:
+        keep_executed(result, repo_root / "results" / profile / "notebooks")
+    merge_ledger([result], profile, repo_root)
+    write_results_index(repo_root / "results")
+
+
+def merge_ledger(results: list[RunResult], profile: str, repo_root: Path) -> None:
+    """Merge these runs into `results/<profile>/run_times.json` (one row per notebook and run: its latest run, with
+    when and at which commit it finished) and write it as `run_times.md`. Runs of other notebooks keep their earlier
+    rows, so `--only` does not erase them."""
     out = repo_root / "results" / profile
     ledger = _ledger(out / "run_times.json")
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -455,6 +471,11 @@ def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
                        "finished": when, "git": sha, "failed_cell": failure(r), "machine": machine_line(),
                        "sections": section_seconds(r.output)}
     write_ledger(out, profile, ledger)
+
+
+def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
+    """Merge the runs into the ledger (merge_ledger) and return them as this invocation's table."""
+    merge_ledger(results, profile, repo_root)
     return format_table(results, profile, repo_root)
 
 
@@ -533,12 +554,9 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
         return 1 if any(r.status != "ok" for r in results) else 0
     print(f"{len(runs)} run(s), {args.jobs} at a time, {pin_threads(args.profile)}", flush=True)
     results = execute_all(runs, runs_dir, notebooks_dir, repo_root, jobs=args.jobs,
-                          expected=expected_seconds(args.profile, repo_root))
-    if args.profile in KEEP_EXECUTED:
-        for r in results:
-            keep_executed(r, repo_root / "results" / args.profile / "notebooks")
-    print("\n" + write_table(results, args.profile, repo_root))
-    write_results_index(repo_root / "results")
+                          expected=expected_seconds(args.profile, repo_root),
+                          on_done=lambda r: record(r, args.profile, repo_root))
+    print("\n" + format_table(results, args.profile, repo_root))
     report_failures(results, repo_root)
     return 1 if any(r.status != "ok" for r in results) else 0
 
