@@ -178,15 +178,15 @@ def test_run_times_keep_the_latest_row_of_every_notebook_across_invocations(tmp_
     def ran(stem, seconds, run_name=None, status="ok"):
         run = runner.Run(tmp_path / "notebooks" / f"{stem}.ipynb", run_name, {})
         return runner.RunResult(run, tmp_path / "runs" / f"{stem}.ipynb", status, seconds)
-    runner.write_table([ran("00_toy", 10.0), ran("01_gan", 20.0, "mnist")], "default", tmp_path)
-    runner.write_table([ran("01_gan", 30.0, "mnist"), ran("01_gan", 40.0, "faces")], "default", tmp_path)  # --only 01
+    runner.merge_ledger([ran("00_toy", 10.0), ran("01_gan", 20.0, "mnist")], "default", tmp_path)
+    runner.merge_ledger([ran("01_gan", 30.0, "mnist"), ran("01_gan", 40.0, "faces")], "default", tmp_path)  # --only 01
     rows = json.loads((tmp_path / "results" / "default" / "run_times.json").read_text())["rows"]
     assert [(r["notebook"], r["run"], r["seconds"]) for r in rows] == [
         ("00_toy", "–", 10.0), ("01_gan", "faces", 40.0), ("01_gan", "mnist", 30.0)]
     assert "Sum of the ok rows: 80.0 s over 3 row(s)" in (tmp_path / "results" / "default" / "run_times.md").read_text()
     # an unreadable ledger is set aside, not fatal, and nothing in it is overwritten
     (tmp_path / "results" / "default" / "run_times.json").write_text("{not json")
-    runner.write_table([ran("02_adv", 5.0)], "default", tmp_path)
+    runner.merge_ledger([ran("02_adv", 5.0)], "default", tmp_path)
     assert (tmp_path / "results" / "default" / "run_times.json.corrupt").read_text() == "{not json"
     assert "unreadable" in capsys.readouterr().err
 
@@ -267,7 +267,7 @@ def test_run_times_say_where_the_time_goes(tmp_path):
     assert runner.section_seconds(tmp_path / "missing.ipynb") == []
     result = runner.RunResult(runner.Run(tmp_path / "00_toy.ipynb", None, {}), out, "ok", 34.0)
     (tmp_path / "results" / "default").mkdir(parents=True)
-    runner.write_table([result], "default", tmp_path)
+    runner.merge_ledger([result], "default", tmp_path)
     md = (tmp_path / "results" / "default" / "run_times.md").read_text()
     assert "Train θ 32 s" in md and "cores" in md
 

@@ -473,12 +473,6 @@ def merge_ledger(results: list[RunResult], profile: str, repo_root: Path) -> Non
     write_ledger(out, profile, ledger)
 
 
-def write_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
-    """Merge the runs into the ledger (merge_ledger) and return them as this invocation's table."""
-    merge_ledger(results, profile, repo_root)
-    return format_table(results, profile, repo_root)
-
-
 def write_ledger(out: Path, profile: str, ledger: dict) -> None:
     """Write a ledger {(notebook, run): row} as out/run_times.json and out/run_times.md (rows from runs made in
     different checkouts can be merged into one ledger and written here)."""
