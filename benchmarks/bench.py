@@ -10,6 +10,10 @@
                    level), and how many inversions repay θ's training
     (e) memory     peak memory of inversion (baseline, landscape) and θ training (coordinate descent vs unrolled),
                    each in a fresh process: resident set growth on a CPU, torch's peak allocation on a GPU
+    (f) fast paths the forward models' cheaper forms against the ones they replace (the frozen DCGAN generators,
+                   SMPL's joints without the mesh): seconds per forward + backward at the experiment's batch (median
+                   of interleaved repeats, speed-up = median of the paired ratios) and the largest difference in
+                   output and gradient
 
 Writes results/<profile>/bench/metrics.json and bench.md (or under --out DIR). Ratios are measured within one run
 (the machine is shared). benchmarks/device_check.py runs it with --quick --device cuda --out runs/device_check/bench.
@@ -46,9 +50,9 @@ def toy(device, batch):
 
 
 def mnist_gan(device, batch):
-    from llcore.tasks.gan import MnistGenerator, gan_problem
+    from llcore.tasks.gan import MnistGenerator, frozen_generator, gan_problem
     torch.manual_seed(0)
-    g = MnistGenerator(nz=64).to(device)                 # untrained weights: the cost is the same
+    g = frozen_generator(MnistGenerator(nz=64).eval()).to(device)    # untrained weights: the cost is the same
     p = gan_problem(g, 64, init="normal")
     with torch.no_grad():
         y = g(torch.randn(batch, 64, device=device))
@@ -56,8 +60,8 @@ def mnist_gan(device, batch):
 
 
 def face_gan(device, batch):
-    from llcore.tasks.gan import gan_problem, load_face_generator
-    g = load_face_generator().to(device)
+    from llcore.tasks.gan import frozen_generator, gan_problem, load_face_generator
+    g = frozen_generator(load_face_generator()).to(device)
     p = gan_problem(g, 100, init="normal")
     with torch.no_grad():
         y = g(torch.randn(batch, 100, generator=torch.Generator().manual_seed(0)).to(device))
@@ -209,6 +213,50 @@ def bench_memory(device) -> list:
     return rows
 
 
+def fast_path_pairs(device) -> dict:
+    """(f): name -> (batch, input dim, the reference forward model, its fast form), as the experiments use them."""
+    from llcore.tasks import body
+    from llcore.tasks.gan import MnistGenerator, frozen_generator, load_face_generator
+    from llcore.tasks.pose import BodyJoints
+    torch.manual_seed(0)
+    mnist = MnistGenerator(nz=64).eval()
+    for m in mnist.modules():                      # BatchNorm statistics away from (0, 1), as after training
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.normal_(0, 0.5), m.running_var.uniform_(0.5, 2.0)
+    faces = load_face_generator()
+    smpl, _ = body.load_body(None)
+    pairs = {"mnist_gan (frozen generator)": (64, 64, mnist, frozen_generator(mnist)),
+             "face_gan (frozen generator)": (32, 100, faces, frozen_generator(faces)),
+             "pose (SMPL joints without the mesh)": (64, 72, BodyJoints(smpl, whole_model=True), BodyJoints(smpl))}
+    return {k: (b, d, ref.to(device).requires_grad_(False), fast.to(device).requires_grad_(False))
+            for k, (b, d, ref, fast) in pairs.items()}
+
+
+def bench_fast_paths(device, repeats) -> list:
+    """(f): each fast form against its reference, timed side by side (order alternating), and their differences."""
+    rows = []
+    for name, (batch, dim, ref, fast) in fast_path_pairs(device).items():
+        x = (0.3 * torch.randn(batch, dim, generator=torch.Generator().manual_seed(1))).to(device).requires_grad_(True)
+        w = torch.randn_like(ref(x))
+        grads = {k: torch.autograd.grad((f(x) * w).sum(), x)[0] for k, f in (("ref", ref), ("fast", fast))}
+        runs = {k: (lambda f=f: torch.autograd.grad((f(x) * w).sum(), x)) for k, f in (("ref", ref), ("fast", fast))}
+        for fn in runs.values():
+            fn()
+        times = {k: [] for k in runs}
+        for i in range(repeats):
+            for k in (list(runs) if i % 2 == 0 else list(runs)[::-1]):
+                times[k].append(timed(lambda: [runs[k]() for _ in range(5)], device) / 5)     # 5 calls a timing
+        with torch.no_grad():
+            out_diff = float((ref(x) - fast(x)).abs().max())
+        rows.append({"forward_model": name, "batch": batch, "reference_s": statistics.median(times["ref"]),
+                     "fast_s": statistics.median(times["fast"]),
+                     "speedup": statistics.median(r / f for r, f in zip(times["ref"], times["fast"])),
+                     "max_output_diff": out_diff,
+                     "max_grad_diff": float((grads["ref"] - grads["fast"]).abs().max()),
+                     "max_grad": float(grads["ref"].abs().max())})
+    return rows
+
+
 def _n_test(stem: str, run_name: str = None) -> int:
     """n_test of a notebook's default run (llcore.repro.runner.notebook_parameters)."""
     from llcore.repro.runner import notebook_parameters
@@ -261,9 +309,13 @@ def main():
         print(f"{name}: overhead {r['overhead']:+.1%}, landscape step {r['landscape_step_cost']:.2f}x a baseline step")
     training = bench_training(device, [16, 64] if args.quick else [16, 64, 256], 1 if args.quick else 3)
     memory = bench_memory(device)
+    fast_paths = bench_fast_paths(device, 3 if args.quick else 11)
+    for r in fast_paths:
+        print(f"{r['forward_model']}: {r['speedup']:.2f}x, max |output diff| {r['max_output_diff']:.2g}")
     amort = amortization(args.profile)
     result = {"overhead_max": max(r["overhead"] for r in per_model), "overhead_limit": 0.10,
               "per_model": per_model, "training_throughput": training, "amortization": amort, "memory": memory,
+              "fast_paths": fast_paths,
               "quick": args.quick, "provenance": provenance([0], started, time.perf_counter() - t0, device)}
     out = Path(args.out) if args.out else repo_root() / "results" / args.profile / "bench"
     atomic_write_json(out / "metrics.json", result)
@@ -278,7 +330,10 @@ def main():
           table(amort, ["experiment", "theta_train_s", "targets_per_batch", "speedup_seconds", "saved_s_per_target",
                         "break_even_inversions", "source"]),
           "\n## (e) Peak memory, each case in a fresh process\n",
-          table(memory, ["case", "model", "peak_mib", "measure"])]
+          table(memory, ["case", "model", "peak_mib", "measure"]),
+          "\n## (f) Fast paths: forward + backward seconds, fast form vs the form it replaces, median of interleaved repeats\n",
+          table(fast_paths, ["forward_model", "batch", "reference_s", "fast_s", "speedup", "max_output_diff",
+                             "max_grad_diff", "max_grad"])]
     atomic_write_text(out / "bench.md", "\n".join(md) + "\n")
     print(f"wrote {out / 'metrics.json'}; worst overhead {result['overhead_max']:+.1%}")
 

@@ -106,6 +106,28 @@ def test_face_generator_loads_the_wheel_weights(face_g):
     assert not face_g.training
 
 
+def test_frozen_generator_is_the_same_function(face_g):
+    # the experiments run every DCGAN through its frozen copy (BatchNorm folded): it must compute G and its gradient
+    mnist = gan.MnistGenerator().eval()
+    g = torch.Generator().manual_seed(0)
+    for m in mnist.modules():                          # statistics away from (0, 1), as after training
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.normal_(0, 0.5, generator=g), m.running_var.uniform_(0.5, 2.0, generator=g)
+            m.weight.data.normal_(1, 0.3, generator=g), m.bias.data.normal_(0, 0.3, generator=g)
+    for G, nz in ((mnist, 64), (face_g, 100)):
+        frozen = gan.frozen_generator(G)
+        assert frozen is not G and not any(p.requires_grad for p in frozen.parameters())
+        z = torch.randn(5, nz, generator=g).requires_grad_(True)
+        a, b = G(z), frozen(z)
+        assert a.shape == b.shape and b.is_contiguous()
+        assert torch.allclose(a, b, atol=1e-5, rtol=0)
+        w = torch.randn(a.shape, generator=g)
+        (ga,), (gb,) = torch.autograd.grad((a * w).sum(), z), torch.autograd.grad((b * w).sum(), z)
+        assert torch.allclose(ga, gb, rtol=1e-4, atol=1e-5 * float(ga.abs().max()))
+    tiny = TinyGenerator()
+    assert gan.frozen_generator(tiny) is tiny          # not a DCGAN: left as it is
+
+
 def test_face_generator_bad_weights_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.tar"):
         gan.load_face_generator(tmp_path / "missing.tar")

@@ -57,6 +57,19 @@ def test_generated_file_loads_with_smplx_and_joints_follow_the_tree(smpl_folder)
     assert rest_len.min() > 0.05 and rest_len.max() < 0.45                      # plausible bones, metres
 
 
+def test_joints_only_forward_equals_the_whole_smplx_forward_bit_for_bit(model):
+    # the fit loops skip the mesh; a different number anywhere (joints or their gradient) would change every result
+    fast, whole = pose.BodyJoints(model), pose.BodyJoints(model, whole_model=True)
+    assert fast.joints_only and not whole.joints_only
+    g = torch.Generator().manual_seed(3)
+    for batch, scale in ((1, 0.0), (5, 0.1), (64, 1.0)):
+        x = (scale * torch.randn(batch, 72, generator=g)).requires_grad_(True)
+        a, b = fast(x), whole(x)
+        w = torch.randn(a.shape, generator=g)
+        (ga,), (gb,) = torch.autograd.grad((a * w).sum(), x), torch.autograd.grad((b * w).sum(), x)
+        assert torch.equal(a, b) and torch.equal(ga, gb)
+
+
 def test_rotating_a_knee_moves_only_its_descendants(model):
     joints = pose.BodyJoints(model)
     x = torch.zeros(2, 72)

@@ -162,7 +162,8 @@ def gan_setup(device="cpu", generator: str = "mnist", nz: int = 64, gan_steps: i
     else:
         G = gan.load_custom_generator(custom_generator, (custom_latent_dim,), output_range=custom_output_range)
         latent_dim, gen_note = custom_latent_dim, f"custom generator {custom_generator}"
-    G = G.to(device).eval().requires_grad_(False)
+    # the DCGANs run as their frozen inference copy: BatchNorm folded, the same function to float rounding
+    G = gan.frozen_generator(G.eval()).to(device).eval().requires_grad_(False)
 
     def generated(n: int, s: int) -> Tensor:
         with torch.no_grad():

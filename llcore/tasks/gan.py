@@ -248,6 +248,80 @@ def load_face_generator(weights_path: str | Path | None = None) -> nn.Module:
     return UnitRange(G).eval()
 
 
+# Inference: a frozen generator, made cheaper without changing the function
+
+class _LatentLinear(nn.Module):
+    """A transposed convolution of a 1×1 input (B, nz, 1, 1) → (B, C, k, k) is a linear map; this is it as one
+    matrix product. weight (nz, C·k·k), bias (C·k·k,), both buffers."""
+
+    def __init__(self, weight: Tensor, bias: Tensor, out_shape: tuple):
+        super().__init__()
+        self.out_shape = tuple(out_shape)
+        self.register_buffer("weight", weight.detach().reshape(weight.shape[0], -1).contiguous())
+        self.register_buffer("bias", bias.detach().contiguous())
+
+    def forward(self, z: Tensor) -> Tensor:
+        return torch.addmm(self.bias, z.reshape(z.shape[0], -1), self.weight).reshape(z.shape[0], *self.out_shape)
+
+
+def _folded(conv: nn.ConvTranspose2d, bn: Optional[nn.BatchNorm2d]) -> tuple[Tensor, Tensor]:
+    """(weight, bias) of conv followed by eval-mode bn, as one transposed convolution: with s = γ / √(σ² + ε) per
+    output channel, w·s and (b − μ)·s + β. weight (C_in, C_out, k, k)."""
+    w = conv.weight.detach()
+    b = conv.bias.detach() if conv.bias is not None else torch.zeros(w.shape[1], dtype=w.dtype, device=w.device)
+    if bn is None:
+        return w, b
+    s = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+    return w * s[None, :, None, None], (b - bn.running_mean) * s + bn.bias.detach()
+
+
+def frozen_generator(G: nn.Module) -> nn.Module:
+    """An inference-only copy of a DCGAN generator (MnistGenerator, FaceGenerator, or UnitRange of either) that
+    computes the same function at a lower cost: each BatchNorm (running statistics) is folded into the transposed
+    convolution before it, the first layer (1×1 → k×k) runs as a matrix product, and the convolutions use
+    channels-last memory. Equal to G in eval mode up to float rounding (~1e-6 on [0, 1] images; a test holds it to
+    1e-5 with its gradient); 1.3x (MNIST, batch 64) and 1.3x (faces, batch 32) faster per forward + backward on one CPU
+    thread here (benchmarks/bench.py, section f).
+    Anything else is returned as it is. The copy is frozen (no parameter requires a gradient): not for training."""
+    if isinstance(G, UnitRange):
+        inner = frozen_generator(G.net)
+        return G if inner is G.net else UnitRange(inner).eval()
+    main = getattr(G, "main", None)
+    if not isinstance(G, (MnistGenerator, FaceGenerator)) or not isinstance(main, nn.Sequential):
+        return G
+    layers, out, i = list(main), [], 0
+    while i < len(layers):
+        layer = layers[i]
+        if isinstance(layer, nn.ConvTranspose2d):
+            bn = layers[i + 1] if i + 1 < len(layers) and isinstance(layers[i + 1], nn.BatchNorm2d) else None
+            w, b = _folded(layer, bn)
+            if i == 0:                   # the 1×1 latent: out (C, k, k) for stride 1, padding 0
+                k = layer.kernel_size
+                out.append(_LatentLinear(w, b.repeat_interleave(k[0] * k[1]), (w.shape[1], *k)))
+            else:
+                conv = nn.ConvTranspose2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
+                                          layer.padding, bias=True).to(w.device)
+                conv.weight.data.copy_(w)
+                conv.bias.data.copy_(b)
+                out.append(conv.to(memory_format=torch.channels_last))
+            i += 2 if bn is not None else 1
+        else:
+            out.append(layer)
+            i += 1
+    return _Frozen(G.nz, nn.Sequential(*out)).eval().requires_grad_(False)
+
+
+class _Frozen(nn.Module):
+    """What frozen_generator returns for a DCGAN: z (B, nz) or (B, nz, 1, 1) → images, contiguous (NCHW)."""
+
+    def __init__(self, nz: int, main: nn.Sequential):
+        super().__init__()
+        self.nz, self.main = nz, main
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.main(z.reshape(z.shape[0], self.nz)).contiguous()
+
+
 # A user's own generator (StyleGAN-class, ...)
 
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
