@@ -191,6 +191,23 @@ def test_run_times_keep_the_latest_row_of_every_notebook_across_invocations(tmp_
     assert "unreadable" in capsys.readouterr().err
 
 
+def test_a_complete_run_heads_the_run_times_and_survives_later_single_runs(tmp_path):
+    def ran(stem, seconds):
+        run = runner.Run(tmp_path / "notebooks" / f"{stem}.ipynb", None, {})
+        return runner.RunResult(run, tmp_path / "runs" / f"{stem}.ipynb", "ok", seconds)
+    md = tmp_path / "results" / "default" / "run_times.md"
+    runner.merge_ledger([ran("00_toy", 10.0)], "default", tmp_path)
+    assert "No complete run recorded yet" in md.read_text()
+    rec = runner.record_full_run("default", tmp_path, started=1000.0, notebooks_done=1000.0 + 7000.0, jobs=2,
+                                 finished=1000.0 + 7300.0)
+    assert rec["seconds"] == 7300.0 and rec["notebooks_seconds"] == 7000.0 and rec["bench_seconds"] == 300.0
+    assert "1 thread(s) per notebook" in rec["machine"] and "cores" in rec["machine"]
+    assert "**121.7 min** wall clock (116.7 min notebooks, 5.0 min benchmark)" in md.read_text()
+    runner.merge_ledger([ran("02_adv", 5.0)], "default", tmp_path)            # a later --only run keeps the record
+    assert "**121.7 min**" in md.read_text() and "| 02_adv" in md.read_text()
+    assert runner.last_full_run(tmp_path / "results" / "default" / "run_times.json")["jobs"] == 2
+
+
 # results index
 
 

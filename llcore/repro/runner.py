@@ -463,6 +463,7 @@ def merge_ledger(results: list[RunResult], profile: str, repo_root: Path) -> Non
     rows, so `--only` does not erase them."""
     out = repo_root / "results" / profile
     ledger = _ledger(out / "run_times.json")
+    full_run = last_full_run(out / "run_times.json")
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
     sha = git_short_sha(repo_root) or MISSING
     for r in results:
@@ -470,14 +471,50 @@ def merge_ledger(results: list[RunResult], profile: str, repo_root: Path) -> Non
         ledger[key] = {"notebook": key[0], "run": key[1], "status": r.status, "seconds": round(r.seconds, 1),
                        "finished": when, "git": sha, "failed_cell": failure(r), "machine": machine_line(),
                        "sections": section_seconds(r.output)}
-    write_ledger(out, profile, ledger)
+    write_ledger(out, profile, ledger, full_run)
 
 
-def write_ledger(out: Path, profile: str, ledger: dict) -> None:
+def last_full_run(path: Path) -> dict | None:
+    """The record of the last complete invocation (record_full_run) in a run_times.json, or None."""
+    try:
+        return json.loads(path.read_text()).get("full_run")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def record_full_run(profile: str, repo_root: Path, started: float, notebooks_done: float, jobs: int,
+                    finished: float | None = None) -> dict:
+    """Record a complete reproduction (every notebook of the profile and the benchmark, all of them passed), as
+    run_all.sh calls it at the end: wall-clock start and end (epoch seconds), the notebooks' share, the lanes, cores,
+    threads and the commit. It heads run_times.md until the next complete run replaces it."""
+    finished = time.time() if finished is None else finished
+    stamp = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")    # noqa: E731
+    out = repo_root / "results" / profile
+    record = {"started": stamp(started), "finished": stamp(finished), "seconds": round(finished - started, 1),
+              "notebooks_seconds": round(notebooks_done - started, 1), "bench_seconds": round(finished - notebooks_done, 1),
+              "jobs": jobs, "git": git_short_sha(repo_root) or MISSING,
+              "machine": f"{os.cpu_count()} cores, {pin_threads(profile)}"}
+    write_ledger(out, profile, _ledger(out / "run_times.json"), record)
+    return record
+
+
+def full_run_line(record: dict | None) -> str:
+    """run_times.md's first paragraph: the last complete run's total, or that none was recorded."""
+    if not record:
+        return ("No complete run recorded yet (`./run_all.sh` with no --only, --run or -p records one when every "
+                "notebook and the benchmark pass).")
+    return (f"**Last complete run** (`./run_all.sh --profile <profile> --jobs {record['jobs']}`, every notebook and the "
+            f"benchmark): **{record['seconds'] / 60:.1f} min** wall clock ({record['notebooks_seconds'] / 60:.1f} min "
+            f"notebooks, {record['bench_seconds'] / 60:.1f} min benchmark), {record['started']} → {record['finished']}, "
+            f"git {record['git']}, {record['jobs']} notebook(s) at a time on {record['machine']}.")
+
+
+def write_ledger(out: Path, profile: str, ledger: dict, full_run: dict | None = None) -> None:
     """Write a ledger {(notebook, run): row} as out/run_times.json and out/run_times.md (rows from runs made in
-    different checkouts can be merged into one ledger and written here)."""
+    different checkouts can be merged into one ledger and written here), headed by the last complete run."""
     rows = [ledger[k] for k in sorted(ledger)]
-    atomic_write_json(out / "run_times.json", {"profile": profile, "rows": rows})
+    atomic_write_json(out / "run_times.json", {"profile": profile, "rows": rows,
+                                               **({"full_run": full_run} if full_run else {})})
     table = markdown_table(["notebook", "run", "status", "seconds", "finished (UTC)", "git", "failed cell"],
                            [[r["notebook"], r["run"], r["status"], f"{r['seconds']:.1f}", r["finished"], r["git"],
                              r["failed_cell"]] for r in rows])
@@ -486,7 +523,9 @@ def write_ledger(out: Path, profile: str, ledger: dict) -> None:
                        + (" · ".join(f"{h} {t:.0f} s" for h, t in r["sections"]) if r.get("sections") else
                           "not recorded (run before sections were timed)") for r in rows)
     atomic_write_text(out / "run_times.md",
-                      f"# Notebook run times: profile `{profile}` (each row: the latest run of that notebook and run)\n\n"
+                      f"# Notebook run times: profile `{profile}`\n\n"
+                      f"{full_run_line(full_run).replace('<profile>', profile)}\n\n"
+                      f"## Each notebook's latest run\n\n"
                       f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n\n"
                       f"## Where the time goes (seconds per notebook section, from papermill's cell timings)\n\n"
                       f"{where}\n")
@@ -519,12 +558,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="notebooks run at once (default 1); threads per notebook come from the profile")
     parser.add_argument("--prepare-only", action="store_true",
                         help="write parameter-injected notebooks to runs/<profile>/ without executing them")
+    parser.add_argument("--record-full-run", nargs=2, type=float, metavar=("STARTED", "NOTEBOOKS_DONE"),
+                        help="(run_all.sh, after a complete run and its benchmark) record the run's wall clock, "
+                             "epoch seconds")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     """Plan, validate and execute the runs; return 0, 1 (some run failed) or 2 (usage error)."""
     args = parse_args(argv)
+    if args.record_full_run:
+        rec = record_full_run(args.profile, repo_root, *args.record_full_run, jobs=args.jobs)
+        print(full_run_line(rec).replace("<profile>", args.profile).replace("**", ""))
+        return 0
     notebooks_dir = repo_root / "notebooks"
     runs_dir = repo_root / "runs" / args.profile
     try:
