@@ -19,8 +19,8 @@ Usage:
                   real assets, all checked before any notebook runs: python -m llcore.repro.assets lists them)
       --only      one notebook, by stem or prefix: 00 or 00_toy
       --run       only the runs of that name in the profile's params file: --only 01 --run faces
-      --jobs      notebooks run at once (default 1): --jobs 2 on two cores; each notebook's threads come from
-                  the profile (default: 1), so the numbers do not depend on --jobs
+      --jobs      notebooks run at once (default: one per core on the default profile, where each notebook
+                  runs on one thread, so the numbers do not depend on --jobs; 1 on the others)
       -p          override a parameter in every run, VALUE read as YAML: -p seed 3 -p n_seeds 2 -p device cpu
       A full run (no --only, no -p) ends with the benchmark (benchmarks/bench.py → results/<profile>/bench/).
   ./run_all.sh [--profile P] --bench

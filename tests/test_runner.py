@@ -324,6 +324,12 @@ def test_the_default_profile_pins_threads(monkeypatch):
     assert "default" in runner.pin_threads("smoke")
 
 
+def test_default_jobs_are_one_per_core_only_where_each_notebook_is_pinned_to_one_thread(monkeypatch):
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 4)
+    assert runner.default_jobs("default") == 4
+    assert runner.default_jobs("smoke") == 1 and runner.default_jobs("paper") == 1    # torch's threads: all cores
+
+
 def test_jobs_start_the_longest_expected_run_first(tmp_path):
     stems = ["00_toy", "03_human_pose", "04_ablations"]
     for stem in stems:

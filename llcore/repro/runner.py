@@ -19,7 +19,8 @@ as working directory. A failing run is recorded and the next one starts. As each
 and paper profiles) and `results/README.md` is regenerated, so stopping a long invocation loses only the runs in
 progress; at the end a table of this invocation's runs goes to the terminal, and the exit status is 1 if any failed.
 `--prepare-only` writes the parameter-injected notebooks without executing them (CI then runs them with nbval).
-`--jobs N` runs up to N notebooks at once, the longest (by the ledger's last run times) first; a notebook that needs
+`--jobs N` runs up to N notebooks at once (default: one per core on a profile that pins one thread per notebook,
+`default_jobs`; else 1), the longest (by the ledger's last run times) first; a notebook that needs
 many of another's cached artifacts names it in its metadata (`"llcore": {"after": ["01_gan_inversion"]}`) and starts
 only when that one's runs are done (a single shared artifact needs no such order: the cache builds it once under a
 lock while the other run waits). Each kernel's threads
@@ -291,6 +292,12 @@ def pin_threads(profile: str) -> str:
     return f"{n} thread(s) per notebook (profile {profile})"
 
 
+def default_jobs(profile: str) -> int:
+    """Notebooks at once when --jobs is not given: one per core where the profile pins each notebook to one thread
+    (its numbers do not depend on how many run beside it), else 1 (each notebook then uses every core)."""
+    return max(1, os.cpu_count() or 1) if THREADS.get(profile) == 1 else 1
+
+
 def after(notebook: Path) -> list[str]:
     """The notebooks whose runs must finish before this one starts (its metadata "llcore": {"after": [...]})."""
     meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get("llcore", {})
@@ -554,8 +561,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="only the runs of that name in a params file's runs: list (e.g. --only 01 --run faces)")
     parser.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"), dest="params",
                         help="override a parameter in every run; VALUE is read as YAML (repeatable)")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="notebooks run at once (default 1); threads per notebook come from the profile")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="notebooks run at once (default: one per core on the default profile, else 1); "
+                             "threads per notebook come from the profile")
     parser.add_argument("--prepare-only", action="store_true",
                         help="write parameter-injected notebooks to runs/<profile>/ without executing them")
     parser.add_argument("--record-full-run", nargs=2, type=float, metavar=("STARTED", "NOTEBOOKS_DONE"),
@@ -567,6 +575,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     """Plan, validate and execute the runs; return 0, 1 (some run failed) or 2 (usage error)."""
     args = parse_args(argv)
+    args.jobs = args.jobs or default_jobs(args.profile)
     if args.record_full_run:
         rec = record_full_run(args.profile, repo_root, *args.record_full_run, jobs=args.jobs)
         print(full_run_line(rec).replace("<profile>", args.profile).replace("**", ""))
