@@ -110,6 +110,25 @@ def timed(fn, device) -> float:
     return time.perf_counter() - t
 
 
+def interleaved(runs: dict, device, repeats: int, calls: int = 1, warm_up: bool = True) -> dict:
+    """{name: [seconds per call, one per repeat]} for the functions `runs` {name: fn}, timed side by side: each
+    repeat times every function (`calls` calls a timing), in an order that alternates between repeats, so a slow
+    drift of the shared machine favours none of them. warm_up: call each once first."""
+    if warm_up:
+        for fn in runs.values():
+            fn()
+    times = {k: [] for k in runs}
+    for i in range(repeats):
+        for k in (list(runs) if i % 2 == 0 else list(runs)[::-1]):
+            times[k].append(timed(lambda: [runs[k]() for _ in range(calls)], device) / calls)
+    return times
+
+
+def paired_ratio(a: list, b: list) -> float:
+    """The median over repeats of a[i] / b[i]: two functions timed in the same repeat share its load."""
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
 def bare_loop(problem, y, x0, lr, steps, optimizer):
     """What a user writes by hand: torch.optim.Adam (or a sign step) on x, keeping each step's per-target loss and,
     where the problem reports one, its quality metric (the same bookkeeping as llcore's Record)."""
@@ -151,16 +170,9 @@ def bench_steps(name, device, steps, repeats) -> dict:
     runs = {"bare": lambda: bare_loop(problem, y, x0, lr, steps, optimizer),
             "llcore": lambda: invert(problem, y, None, optimizer, lr, steps, x0=x0),
             "llcore_landscape": lambda: invert(problem, y, theta, optimizer, lr, steps, x0=x0)}
-    for fn in runs.values():
-        fn()                                                        # warm-up
-    times = {k: [] for k in runs}
-    for i in range(repeats):
-        # the order alternates between repeats, so a slow drift of the shared machine favours neither loop
-        for k in (list(runs) if i % 2 == 0 else list(runs)[::-1]):
-            times[k].append(timed(runs[k], device))
+    times = interleaved(runs, device, repeats)
     med = {k: statistics.median(v) for k, v in times.items()}
-    # overhead: median of the paired ratios (llcore and bare timed side by side in each repeat)
-    overhead = statistics.median(l / b for l, b in zip(times["llcore"], times["bare"])) - 1
+    overhead = paired_ratio(times["llcore"], times["bare"]) - 1
     return {"forward_model": name, "batch": batch, "steps": steps, "optimizer": optimizer,
             "bare_s": med["bare"], "llcore_s": med["llcore"], "overhead": overhead,
             "baseline_s_per_step": med["llcore"] / steps, "landscape_s_per_step": med["llcore_landscape"] / steps,
@@ -238,19 +250,14 @@ def bench_fast_paths(device, repeats) -> list:
     for name, (batch, dim, ref, fast) in fast_path_pairs(device).items():
         x = (0.3 * torch.randn(batch, dim, generator=torch.Generator().manual_seed(1))).to(device).requires_grad_(True)
         w = torch.randn_like(ref(x))
-        grads = {k: torch.autograd.grad((f(x) * w).sum(), x)[0] for k, f in (("ref", ref), ("fast", fast))}
-        runs = {k: (lambda f=f: torch.autograd.grad((f(x) * w).sum(), x)) for k, f in (("ref", ref), ("fast", fast))}
-        for fn in runs.values():
-            fn()
-        times = {k: [] for k in runs}
-        for i in range(repeats):
-            for k in (list(runs) if i % 2 == 0 else list(runs)[::-1]):
-                times[k].append(timed(lambda: [runs[k]() for _ in range(5)], device) / 5)     # 5 calls a timing
+        runs = {k: (lambda f=f: torch.autograd.grad((f(x) * w).sum(), x)[0]) for k, f in (("ref", ref), ("fast", fast))}
+        grads = {k: fn() for k, fn in runs.items()}                  # also the warm-up
+        times = interleaved(runs, device, repeats, calls=5, warm_up=False)
         with torch.no_grad():
             out_diff = float((ref(x) - fast(x)).abs().max())
         rows.append({"forward_model": name, "batch": batch, "reference_s": statistics.median(times["ref"]),
                      "fast_s": statistics.median(times["fast"]),
-                     "speedup": statistics.median(r / f for r, f in zip(times["ref"], times["fast"])),
+                     "speedup": paired_ratio(times["ref"], times["fast"]),
                      "max_output_diff": out_diff,
                      "max_grad_diff": float((grads["ref"] - grads["fast"]).abs().max()),
                      "max_grad": float(grads["ref"].abs().max())})

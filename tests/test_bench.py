@@ -1,9 +1,10 @@
-"""The amortization rule (llcore.repro.results.amortization, read by benchmarks/bench.py and the notebooks): when
-θ's training cost is paid back."""
+"""benchmarks/bench.py: the amortization rule (llcore.repro.results.amortization, also read by the notebooks): when
+θ's training cost is paid back; the side-by-side timing every speed ratio comes from."""
 import importlib.util
 from pathlib import Path
 
 import pytest
+import torch
 
 spec = importlib.util.spec_from_file_location("bench", Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py")
 bench = importlib.util.module_from_spec(spec)
@@ -24,3 +25,12 @@ def test_batch_size_comes_from_the_named_run():
     # 01 runs two generators with different test batches (notebooks/params/default/01_gan_inversion.yaml)
     assert bench._n_test("01_gan_inversion", "mnist") == 128
     assert bench._n_test("01_gan_inversion", "faces") == 32
+
+
+def test_interleaved_timing_alternates_the_order_and_pairs_the_repeats():
+    calls = []
+    runs = {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}
+    times = bench.interleaved(runs, torch.device("cpu"), repeats=3, calls=2)
+    assert calls == ["a", "b"] + ["a", "a", "b", "b"] + ["b", "b", "a", "a"] + ["a", "a", "b", "b"]   # warm-up first
+    assert {k: len(v) for k, v in times.items()} == {"a": 3, "b": 3}
+    assert bench.paired_ratio([2.0, 9.0, 3.0], [1.0, 3.0, 1.0]) == 3.0      # the median of 2, 3 and 3

@@ -198,6 +198,9 @@ def test_a_complete_run_heads_the_run_times_and_survives_later_single_runs(tmp_p
     md = tmp_path / "results" / "default" / "run_times.md"
     runner.merge_ledger([ran("00_toy", 10.0)], "default", tmp_path)
     assert "No complete run recorded yet" in md.read_text()
+    rec = runner.record_full_run("smoke", tmp_path, started=1000.0, notebooks_done=1000.0 + 7000.0, jobs=2,
+                                 finished=1000.0 + 7300.0)
+    assert "`./run_all.sh --profile smoke --jobs 2`" in runner.full_run_line(rec)      # the record names its profile
     rec = runner.record_full_run("default", tmp_path, started=1000.0, notebooks_done=1000.0 + 7000.0, jobs=2,
                                  finished=1000.0 + 7300.0)
     assert rec["seconds"] == 7300.0 and rec["notebooks_seconds"] == 7000.0 and rec["bench_seconds"] == 300.0

@@ -497,7 +497,7 @@ def record_full_run(profile: str, repo_root: Path, started: float, notebooks_don
     finished = time.time() if finished is None else finished
     stamp = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")    # noqa: E731
     out = repo_root / "results" / profile
-    record = {"started": stamp(started), "finished": stamp(finished), "seconds": round(finished - started, 1),
+    record = {"profile": profile, "started": stamp(started), "finished": stamp(finished), "seconds": round(finished - started, 1),
               "notebooks_seconds": round(notebooks_done - started, 1), "bench_seconds": round(finished - notebooks_done, 1),
               "jobs": jobs, "git": git_short_sha(repo_root) or MISSING,
               "machine": f"{os.cpu_count()} cores, {pin_threads(profile)}"}
@@ -505,12 +505,13 @@ def record_full_run(profile: str, repo_root: Path, started: float, notebooks_don
     return record
 
 
-def full_run_line(record: dict | None) -> str:
-    """run_times.md's first paragraph: the last complete run's total, or that none was recorded."""
+def full_run_line(record: dict | None, profile: str = "default") -> str:
+    """run_times.md's first paragraph: the last complete run's total, or that none was recorded (`profile`: the
+    ledger's, for a record written before records named their own)."""
     if not record:
         return ("No complete run recorded yet (`./run_all.sh` with no --only, --run or -p records one when every "
                 "notebook and the benchmark pass).")
-    return (f"**Last complete run** (`./run_all.sh --profile <profile> --jobs {record['jobs']}`, every notebook and the "
+    return (f"**Last complete run** (`./run_all.sh --profile {record.get('profile', profile)} --jobs {record['jobs']}`, every notebook and the "
             f"benchmark): **{record['seconds'] / 60:.1f} min** wall clock ({record['notebooks_seconds'] / 60:.1f} min "
             f"notebooks, {record['bench_seconds'] / 60:.1f} min benchmark), {record['started']} → {record['finished']}, "
             f"git {record['git']}, {record['jobs']} notebook(s) at a time on {record['machine']}.")
@@ -531,7 +532,7 @@ def write_ledger(out: Path, profile: str, ledger: dict, full_run: dict | None = 
                           "not recorded (run before sections were timed)") for r in rows)
     atomic_write_text(out / "run_times.md",
                       f"# Notebook run times: profile `{profile}`\n\n"
-                      f"{full_run_line(full_run).replace('<profile>', profile)}\n\n"
+                      f"{full_run_line(full_run, profile)}\n\n"
                       f"## Each notebook's latest run\n\n"
                       f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n\n"
                       f"## Where the time goes (seconds per notebook section, from papermill's cell timings)\n\n"
@@ -578,7 +579,7 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     args.jobs = args.jobs or default_jobs(args.profile)
     if args.record_full_run:
         rec = record_full_run(args.profile, repo_root, *args.record_full_run, jobs=args.jobs)
-        print(full_run_line(rec).replace("<profile>", args.profile).replace("**", ""))
+        print(full_run_line(rec, args.profile).replace("**", ""))
         return 0
     notebooks_dir = repo_root / "notebooks"
     runs_dir = repo_root / "runs" / args.profile
