@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import nbformat
 import papermill
@@ -314,6 +314,43 @@ def expected_seconds(profile: str, repo_root: Path) -> dict:
         return {}
 
 
+def makespan(order: Sequence[int], seconds: Sequence[float], needs: dict, jobs: int) -> float:
+    """Wall clock of running the runs on `jobs` lanes, each free lane taking the first run of `order` whose `needs`
+    (indices) have finished; seconds[i]: run i's duration."""
+    lanes, done, pending = [0.0] * max(1, jobs), {}, list(order)
+    while pending:
+        lane = min(range(len(lanes)), key=lanes.__getitem__)
+        now = lanes[lane]
+        ready = [i for i in pending if all(done.get(j, float("inf")) <= now for j in needs[i])]
+        if not ready:                    # wait for the next run to end (or, when nothing is running, start anyway)
+            later = [t for t in done.values() if t > now]
+            if later:
+                lanes[lane] = min(later)
+                continue
+            ready = pending
+        i = ready[0]
+        pending.remove(i)
+        done[i] = lanes[lane] = now + seconds[i]
+    return max(done.values(), default=0.0)
+
+
+def plan_order(runs: list[Run], needs: dict, expected: dict | None, jobs: int, search_limit: int = 8) -> list[int]:
+    """The order in which ready runs start: longest expected first (runs without a record last, in plan order),
+    unless, with several lanes and a record for every run, another order of at most `search_limit` runs finishes
+    sooner when each run lasts as long as its record (all orders are tried; dependencies respected)."""
+    key = [(expected or {}).get((r.notebook.stem, r.run_name or "–")) for r in runs]
+    lpt = sorted(range(len(runs)), key=lambda i: -(key[i] if key[i] is not None else -1.0))
+    if jobs <= 1 or None in key or not 2 < len(runs) <= search_limit:
+        return lpt
+    from itertools import permutations
+    best, best_span = lpt, makespan(lpt, key, needs, jobs)
+    for order in permutations(range(len(runs))):
+        span = makespan(order, key, needs, jobs)
+        if span < best_span - 1.0:       # a second or more sooner: otherwise keep longest-first
+            best, best_span = list(order), span
+    return best
+
+
 def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, jobs: int = 1,
                 execute: Callable = None, expected: dict | None = None,
                 on_done: Callable[[RunResult], None] | None = None) -> list[RunResult]:
@@ -321,14 +358,15 @@ def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, job
     are planned too; printing a line as each starts and ends. Results come back in the runs' order.
     on_done(result) is called as each run ends (the runner records it there, so an interrupted invocation keeps
     what its finished runs measured).
-    expected: {(notebook stem, run name or '–'): seconds} from earlier runs; of the runs ready to start, the longest
-    expected starts first (longest processing time first: with --jobs the long runs do not end up last); runs
-    without a record keep their order, after those with one."""
+    expected: {(notebook stem, run name or '–'): seconds} from earlier runs; of the runs ready to start, the one first
+    in plan_order starts first: the longest expected first (with --jobs the long runs do not end up last), or the
+    order that finishes soonest by those records (runs without a record keep their order, after those with one)."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
     execute = execute or execute_run
     needs = {i: {j for j, other in enumerate(runs) if other.notebook.stem in after(run.notebook)}
              for i, run in enumerate(runs)}
     results, pending, running = {}, list(range(len(runs))), {}
+    rank = {i: k for k, i in enumerate(plan_order(runs, needs, expected, jobs))}
 
     def report(i: int, result: RunResult) -> None:
         failure = f"{where(result)}: {short(result.error)}" if result.status != "ok" else ""
@@ -336,8 +374,7 @@ def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, job
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         while pending or running:
-            ready = sorted((i for i in pending if needs[i] <= set(results)),
-                           key=lambda i: -(expected or {}).get((runs[i].notebook.stem, runs[i].run_name or "–"), -1.0))
+            ready = sorted((i for i in pending if needs[i] <= set(results)), key=rank.__getitem__)
             for i in ready[: max(1, jobs) - len(running)]:
                 pending.remove(i)
                 print(f"[{i + 1}/{len(runs)}] {runs[i].label}: running -> "

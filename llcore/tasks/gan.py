@@ -280,8 +280,8 @@ def frozen_generator(G: nn.Module) -> nn.Module:
     computes the same function at a lower cost: each BatchNorm (running statistics) is folded into the transposed
     convolution before it, the first layer (1×1 → k×k) runs as a matrix product, and the convolutions use
     channels-last memory. Equal to G in eval mode up to float rounding (~1e-6 on [0, 1] images; a test holds it to
-    1e-5 with its gradient); 1.3x (MNIST, batch 64) and 1.3x (faces, batch 32) faster per forward + backward on one CPU
-    thread here (benchmarks/bench.py, section f).
+    1e-5 with its gradient). Its speed against G, per forward + backward: benchmarks/bench.py, section (f), whose
+    table a full run writes to results/<profile>/bench/.
     Anything else is returned as it is. The copy is frozen (no parameter requires a gradient): not for training."""
     if isinstance(G, UnitRange):
         inner = frozen_generator(G.net)
