@@ -161,7 +161,10 @@ main() {
     local status=0 started notebooks_done cached
     started=$(date +%s)
     # cached artifacts (trained θ, generators, ...) at the start: 0 means the run builds everything from scratch
-    cached=$(find "${LLCORE_CACHE:-.cache}" -maxdepth 1 -name '*.pt' 2>/dev/null | wc -l)
+    cached=0
+    if [[ -d ${LLCORE_CACHE:-.cache} ]]; then
+      cached=$(find "${LLCORE_CACHE:-.cache}" -maxdepth 1 -name '*.pt' | wc -l)
+    fi
     "$PY" -m llcore.repro.runner --profile "$profile" ${jobs[@]+"${jobs[@]}"} ${args[@]+"${args[@]}"} || status=$?
     # a full reproduction (no --only, no -p) ends with the benchmark, which reads the metrics just written; when
     # both pass, its wall clock heads results/<profile>/run_times.md
