@@ -395,3 +395,16 @@ def test_with_two_lanes_the_plan_finishes_sooner_than_longest_first_when_it_can(
     assert runner.makespan([1, 0], [10.0, 5.0], {0: set(), 1: {0}}, 2) == 15.0       # a run waits for what it needs
     expected.pop(("00", "–"))                                                  # a run without a record: longest first
     assert [stems[i] for i in runner.plan_order(runs, needs, expected, jobs=2)][-1] == "00"
+
+
+def test_run_all_reaches_the_runner_on_a_fresh_clone(tmp_path):
+    """./run_all.sh's own steps before the runner (the environment, the count of cached artifacts) pass where no cache
+    folder exists yet: the paper profile without its files then stops in the runner, before any notebook runs."""
+    import os
+    import subprocess
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "LLCORE_CACHE": str(tmp_path / "no_cache_yet"), "LLCORE_ASSETS": str(tmp_path / "assets")}
+    done = subprocess.run(["bash", str(root / "run_all.sh"), "--profile", "paper", "--only", "02"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "no notebook was run" in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "no_cache_yet").exists()
