@@ -536,10 +536,10 @@ def record_full_run(profile: str, repo_root: Path, started: float, notebooks_don
     finished = time.time() if finished is None else finished
     stamp = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")    # noqa: E731
     out = repo_root / "results" / profile
-    record = {"profile": profile, "started": stamp(started), "finished": stamp(finished), "seconds": round(finished - started, 1),
-              "notebooks_seconds": round(notebooks_done - started, 1), "bench_seconds": round(finished - notebooks_done, 1),
-              "jobs": jobs, "cached_at_start": cached_at_start, "git": git_short_sha(repo_root) or MISSING,
-              "machine": f"{os.cpu_count()} cores, {pin_threads(profile)}"}
+    record = {"profile": profile, "started": stamp(started), "finished": stamp(finished),
+              "seconds": round(finished - started, 1), "notebooks_seconds": round(notebooks_done - started, 1),
+              "bench_seconds": round(finished - notebooks_done, 1), "jobs": jobs, "cached_at_start": cached_at_start,
+              "git": git_short_sha(repo_root) or MISSING, "machine": f"{os.cpu_count()} cores, {pin_threads(profile)}"}
     write_ledger(out, profile, _ledger(out / "run_times.json"), record)
     return record
 
@@ -550,10 +550,12 @@ def full_run_line(record: dict | None, profile: str = "default") -> str:
     if not record:
         return ("No complete run recorded yet (`./run_all.sh` with no --only, --run or -p records one when every "
                 "notebook and the benchmark pass).")
-    return (f"**Last complete run** (`./run_all.sh --profile {record.get('profile', profile)} --jobs {record['jobs']}`, every notebook and the "
-            f"benchmark): **{record['seconds'] / 60:.1f} min** wall clock ({record['notebooks_seconds'] / 60:.1f} min "
-            f"notebooks, {record['bench_seconds'] / 60:.1f} min benchmark), {record['started']} → {record['finished']}, "
-            f"git {record['git']}, {record['jobs']} notebook(s) at a time on {record['machine']}; {cache_note(record)}.")
+    command = f"./run_all.sh --profile {record.get('profile', profile)} --jobs {record['jobs']}"
+    return (f"**Last complete run** (`{command}`, every notebook and the benchmark): "
+            f"**{record['seconds'] / 60:.1f} min** wall clock ({record['notebooks_seconds'] / 60:.1f} min notebooks, "
+            f"{record['bench_seconds'] / 60:.1f} min benchmark), {record['started']} → {record['finished']}, "
+            f"git {record['git']}, {record['jobs']} notebook(s) at a time on {record['machine']}"
+            f"; {cache_note(record)}.")
 
 
 def cache_note(record: dict) -> str:
@@ -561,7 +563,9 @@ def cache_note(record: dict) -> str:
     n = record.get("cached_at_start")
     if n is None:
         return "the artifact cache at the start was not recorded"
-    return "from scratch (an empty artifact cache)" if n == 0 else f"{n} cached artifact(s) at the start, reused where they matched"
+    if n == 0:
+        return "from scratch (an empty artifact cache)"
+    return f"{n} cached artifact(s) at the start, reused where they matched"
 
 
 def write_ledger(out: Path, profile: str, ledger: dict, full_run: dict | None = None) -> None:
