@@ -158,8 +158,13 @@ main() {
     run_bench "$profile"
   else
     ensure_env
-    local status=0 started notebooks_done
+    local status=0 started notebooks_done cached
     started=$(date +%s)
+    # cached artifacts (trained θ, generators, ...) at the start: 0 means the run builds everything from scratch
+    cached=0
+    if [[ -d ${LLCORE_CACHE:-.cache} ]]; then
+      cached=$(find "${LLCORE_CACHE:-.cache}" -maxdepth 1 -name '*.pt' | wc -l)
+    fi
     "$PY" -m llcore.repro.runner --profile "$profile" ${jobs[@]+"${jobs[@]}"} ${args[@]+"${args[@]}"} || status=$?
     # a full reproduction (no --only, no -p) ends with the benchmark, which reads the metrics just written; when
     # both pass, its wall clock heads results/<profile>/run_times.md
@@ -168,7 +173,7 @@ main() {
       run_bench "$profile" || status=1
       if ((status == 0)); then
         "$PY" -m llcore.repro.runner --profile "$profile" ${jobs[@]+"${jobs[@]}"} \
-          --record-full-run "$started" "$notebooks_done" || status=1
+          --record-full-run "$started" "$notebooks_done" "$cached" || status=1
       fi
     fi
     exit "$status"

@@ -30,6 +30,14 @@ def test_select_expands_families_keeps_full_first_and_rejects_unknown_names():
         ablations.memory_selection(["random_theta"], c, ["full"])
 
 
+def test_the_families_grids_run_only_on_the_grid_problems():
+    c, families = cat()
+    per = ablations.select_per_problem(["no_replay", "T", "unrolled"], c, families, ["gan", "pose"], ["gan"])
+    assert per == {"gan": ["full", "no_replay", "T_5", "T_20", "unrolled"], "pose": ["full", "no_replay", "unrolled"]}
+    with pytest.raises(ValueError, match="not among the problems"):
+        ablations.select_per_problem(["T"], c, families, ["gan"], ["pose"])
+
+
 def test_resolve_overrides_the_full_settings():
     c, _ = cat()
     full_theta, full_train = {"width": 256, "depth": 3, "dim_z_factor": 1}, {"inner_steps": 20, "buffer_rounds": 20}

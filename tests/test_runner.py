@@ -202,7 +202,9 @@ def test_a_complete_run_heads_the_run_times_and_survives_later_single_runs(tmp_p
                                  finished=1000.0 + 7300.0)
     assert "`./run_all.sh --profile smoke --jobs 2`" in runner.full_run_line(rec)      # the record names its profile
     rec = runner.record_full_run("default", tmp_path, started=1000.0, notebooks_done=1000.0 + 7000.0, jobs=2,
-                                 finished=1000.0 + 7300.0)
+                                 finished=1000.0 + 7300.0, cached_at_start=0)
+    assert "from scratch (an empty artifact cache)" in md.read_text()
+    assert "3 cached artifact(s) at the start" in runner.full_run_line({**rec, "cached_at_start": 3})
     assert rec["seconds"] == 7300.0 and rec["notebooks_seconds"] == 7000.0 and rec["bench_seconds"] == 300.0
     assert "1 thread(s) per notebook" in rec["machine"] and "cores" in rec["machine"]
     assert "**121.7 min** wall clock (116.7 min notebooks, 5.0 min benchmark)" in md.read_text()
@@ -393,3 +395,16 @@ def test_with_two_lanes_the_plan_finishes_sooner_than_longest_first_when_it_can(
     assert runner.makespan([1, 0], [10.0, 5.0], {0: set(), 1: {0}}, 2) == 15.0       # a run waits for what it needs
     expected.pop(("00", "–"))                                                  # a run without a record: longest first
     assert [stems[i] for i in runner.plan_order(runs, needs, expected, jobs=2)][-1] == "00"
+
+
+def test_run_all_reaches_the_runner_on_a_fresh_clone(tmp_path):
+    """./run_all.sh's own steps before the runner (the environment, the count of cached artifacts) pass where no cache
+    folder exists yet: the paper profile without its files then stops in the runner, before any notebook runs."""
+    import os
+    import subprocess
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "LLCORE_CACHE": str(tmp_path / "no_cache_yet"), "LLCORE_ASSETS": str(tmp_path / "assets")}
+    done = subprocess.run(["bash", str(root / "run_all.sh"), "--profile", "paper", "--only", "02"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "no notebook was run" in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "no_cache_yet").exists()

@@ -65,6 +65,16 @@ def select(variants, cat: dict, families: dict) -> list:
     return selected
 
 
+def select_per_problem(variants, cat: dict, families: dict, problems, grid_problems) -> dict:
+    """problem -> its variants (select's order): the problems in `grid_problems` run every variant and family named,
+    the others the named variants only (the one-factor families' grids are left out there)."""
+    unknown = sorted(set(grid_problems) - set(problems))
+    if unknown:
+        raise ValueError(f"grid_problems {unknown} are not among the problems {list(problems)}")
+    return {p: select(variants if p in grid_problems else [v for v in variants if v not in families], cat, families)
+            for p in problems}
+
+
 def memory_selection(memory_variants, cat: dict, selected: list) -> list:
     """The memory_variants that run (they must name trained variants)."""
     unknown = [v for v in memory_variants if v not in cat or cat[v]["kind"] != "trained"]

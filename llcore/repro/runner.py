@@ -527,17 +527,19 @@ def last_full_run(path: Path) -> dict | None:
 
 
 def record_full_run(profile: str, repo_root: Path, started: float, notebooks_done: float, jobs: int,
-                    finished: float | None = None) -> dict:
+                    finished: float | None = None, cached_at_start: int | None = None) -> dict:
     """Record a complete reproduction (every notebook of the profile and the benchmark, all of them passed), as
     run_all.sh calls it at the end: wall-clock start and end (epoch seconds), the notebooks' share, the lanes, cores,
-    threads and the commit. It heads run_times.md until the next complete run replaces it."""
+    threads, the commit, and how many cached artifacts (trained θ, generators, ...) were there at the start, so a
+    reader can tell a run from scratch (0) from one that reused earlier work. It heads run_times.md until the next
+    complete run replaces it."""
     finished = time.time() if finished is None else finished
     stamp = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")    # noqa: E731
     out = repo_root / "results" / profile
-    record = {"profile": profile, "started": stamp(started), "finished": stamp(finished), "seconds": round(finished - started, 1),
-              "notebooks_seconds": round(notebooks_done - started, 1), "bench_seconds": round(finished - notebooks_done, 1),
-              "jobs": jobs, "git": git_short_sha(repo_root) or MISSING,
-              "machine": f"{os.cpu_count()} cores, {pin_threads(profile)}"}
+    record = {"profile": profile, "started": stamp(started), "finished": stamp(finished),
+              "seconds": round(finished - started, 1), "notebooks_seconds": round(notebooks_done - started, 1),
+              "bench_seconds": round(finished - notebooks_done, 1), "jobs": jobs, "cached_at_start": cached_at_start,
+              "git": git_short_sha(repo_root) or MISSING, "machine": f"{os.cpu_count()} cores, {pin_threads(profile)}"}
     write_ledger(out, profile, _ledger(out / "run_times.json"), record)
     return record
 
@@ -548,10 +550,22 @@ def full_run_line(record: dict | None, profile: str = "default") -> str:
     if not record:
         return ("No complete run recorded yet (`./run_all.sh` with no --only, --run or -p records one when every "
                 "notebook and the benchmark pass).")
-    return (f"**Last complete run** (`./run_all.sh --profile {record.get('profile', profile)} --jobs {record['jobs']}`, every notebook and the "
-            f"benchmark): **{record['seconds'] / 60:.1f} min** wall clock ({record['notebooks_seconds'] / 60:.1f} min "
-            f"notebooks, {record['bench_seconds'] / 60:.1f} min benchmark), {record['started']} → {record['finished']}, "
-            f"git {record['git']}, {record['jobs']} notebook(s) at a time on {record['machine']}.")
+    command = f"./run_all.sh --profile {record.get('profile', profile)} --jobs {record['jobs']}"
+    return (f"**Last complete run** (`{command}`, every notebook and the benchmark): "
+            f"**{record['seconds'] / 60:.1f} min** wall clock ({record['notebooks_seconds'] / 60:.1f} min notebooks, "
+            f"{record['bench_seconds'] / 60:.1f} min benchmark), {record['started']} → {record['finished']}, "
+            f"git {record['git']}, {record['jobs']} notebook(s) at a time on {record['machine']}"
+            f"; {cache_note(record)}.")
+
+
+def cache_note(record: dict) -> str:
+    """How much earlier work a recorded complete run could reuse: its artifact cache at the start."""
+    n = record.get("cached_at_start")
+    if n is None:
+        return "the artifact cache at the start was not recorded"
+    if n == 0:
+        return "from scratch (an empty artifact cache)"
+    return f"{n} cached artifact(s) at the start, reused where they matched"
 
 
 def write_ledger(out: Path, profile: str, ledger: dict, full_run: dict | None = None) -> None:
@@ -604,9 +618,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "threads per notebook come from the profile")
     parser.add_argument("--prepare-only", action="store_true",
                         help="write parameter-injected notebooks to runs/<profile>/ without executing them")
-    parser.add_argument("--record-full-run", nargs=2, type=float, metavar=("STARTED", "NOTEBOOKS_DONE"),
+    parser.add_argument("--record-full-run", nargs=3, type=float, metavar=("STARTED", "NOTEBOOKS_DONE", "CACHED"),
                         help="(run_all.sh, after a complete run and its benchmark) record the run's wall clock, "
-                             "epoch seconds")
+                             "epoch seconds, and the number of cached artifacts at its start")
     return parser.parse_args(argv)
 
 
@@ -615,7 +629,8 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     args = parse_args(argv)
     args.jobs = args.jobs or default_jobs(args.profile)
     if args.record_full_run:
-        rec = record_full_run(args.profile, repo_root, *args.record_full_run, jobs=args.jobs)
+        started, done, cached = args.record_full_run
+        rec = record_full_run(args.profile, repo_root, started, done, jobs=args.jobs, cached_at_start=int(cached))
         print(full_run_line(rec, args.profile).replace("**", ""))
         return 0
     notebooks_dir = repo_root / "notebooks"

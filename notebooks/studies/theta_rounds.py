@@ -1,17 +1,19 @@
-"""How many θ training rounds does the default profile need? A study on validation targets only (not run by run_all.sh).
+"""How many θ training rounds does the default profile need? A study on validation targets only (not run by
+run_all.sh).
 
-One θ (seed 0) is trained with its notebook's default settings for the full number of rounds; its weights are kept at
-the rounds given. Each kept θ gets its own lr sweep (the notebook's grid and criterion) and is compared with the
-notebook's baseline (start and lr chosen on the same validation targets, as the notebook chooses them) over the
-notebook's budget: speed-up at 1/5/10/20/50 steps and the metric at steps 10 and at the budget. The test splits are
-not touched. The θ of the last round is the one the notebook trains for seed 0 (same settings, same seed).
+One θ (seed 0) is trained with its notebook's default settings up to the last round given (whatever the default's own
+number of rounds); its weights are kept at each round given. Each kept θ gets its own lr sweep (the notebook's grid
+and criterion) and is compared with the notebook's baseline (start and lr chosen on the same validation targets, as the
+notebook chooses them) over the notebook's budget: speed-up at 1/5/10/20/50 steps and the metric at steps 10 and at the
+budget. The test splits are not touched. The θ of a round equal to the default's is the one the notebook trains for
+seed 0 (same settings and seed).
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 .venv/bin/python notebooks/studies/theta_rounds.py mnist 100 150 200 300
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 .venv/bin/python notebooks/studies/theta_rounds.py defense 25 50 75 100
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 .venv/bin/python notebooks/studies/theta_rounds.py pose 100 150 200 300
     N_VAL=64 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 .venv/bin/python notebooks/studies/theta_rounds.py faces 20 30 40 60
 The defense (02) study uses the standard backbone, whose θ also runs the controls: robust accuracy on its attacked
 validation images along the reversal, each kept θ at its own step size from the notebook's grid.
-Writes results/default/<experiment>/studies/theta_rounds.json (or $STUDY_DIR/theta_rounds_<name>.json).
+Writes results/default/<experiment>/studies/theta_rounds.json (or the same name under $STUDY_DIR).
 """
 import copy
 import json
@@ -56,13 +58,14 @@ def setup_study(name: str, keep: list[int]) -> dict:
         c_fixed = fixed_start(problem, gs.y_train[:64], steps=budget, lr=0.1, seed=0)
         candidates["c*"] = lambda s, y: c_fixed.expand(len(y), -1).clone()
     baseline, start_label, _ = choose_start(problem, gs.y_val, candidates, grid, budget, seed=0, optimizer=opt)
-    train = dict(rounds=p["rounds"], batch_size=p["batch_size"], inner_steps=p["inner_steps"], inner_lr=p["inner_lr"],
+    train = dict(rounds=max(keep), batch_size=p["batch_size"], inner_steps=p["inner_steps"], inner_lr=p["inner_lr"],
                  theta_steps=p["theta_steps"], theta_batch=p["theta_batch"], theta_lr=p["theta_lr"],
                  buffer_rounds=p["buffer_rounds"], inner_optimizer=opt)
     kept = {}
     set_seed(0)
     theta = gs.theta(p["theta_width"], p["theta_depth"])
-    Trainer(problem, theta, gs.y_train, TrainConfig(**train, seed=0), callbacks=[keeper(keep, kept)]).train(progress=False)
+    trainer = Trainer(problem, theta, gs.y_train, TrainConfig(**train, seed=0), callbacks=[keeper(keep, kept)])
+    trainer.train(progress=False)
     val = {"val": lambda s: gs.y_val}
     base = compare(problem, val, [baseline], {"baseline": baseline.lr_grid[0]}, budget, [0], which=which)
     b = base.curves["val"]["baseline"][0]
@@ -109,7 +112,7 @@ def defense_study(keep: list[int], b: str = "standard") -> dict:
                       p["n_train_theta"], p["eps_r"], ssl["views"], ssl["tau"], ssl["steps"], ssl["negatives"],
                       ssl["bank_size"], augment=ssl["augment"], ssl_head=ssl["head"])
     budget, grid = p["budget"], p["lr_grid"]
-    train = {**p["theta_train"], "inner_optimizer": "sign"}
+    train = {**p["theta_train"], "rounds": max(keep), "inner_optimizer": "sign"}
 
     def val_acc(split, s, y, rec, mapping):
         return accuracy_along(d.models[b], y, d.y_val, rec.trajectory, mapping).numpy()
