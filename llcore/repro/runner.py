@@ -544,13 +544,12 @@ def record_full_run(profile: str, repo_root: Path, started: float, notebooks_don
     return record
 
 
-def full_run_line(record: dict | None, profile: str = "default") -> str:
-    """run_times.md's first paragraph: the last complete run's total, or that none was recorded (`profile`: the
-    ledger's, for a record written before records named their own)."""
+def full_run_line(record: dict | None) -> str:
+    """run_times.md's first paragraph: the last complete run's total, or that none was recorded."""
     if not record:
         return ("No complete run recorded yet (`./run_all.sh` with no --only, --run or -p records one when every "
                 "notebook and the benchmark pass).")
-    command = f"./run_all.sh --profile {record.get('profile', profile)} --jobs {record['jobs']}"
+    command = f"./run_all.sh --profile {record['profile']} --jobs {record['jobs']}"
     return (f"**Last complete run** (`{command}`, every notebook and the benchmark): "
             f"**{record['seconds'] / 60:.1f} min** wall clock ({record['notebooks_seconds'] / 60:.1f} min notebooks, "
             f"{record['bench_seconds'] / 60:.1f} min benchmark), {record['started']} → {record['finished']}, "
@@ -583,7 +582,7 @@ def write_ledger(out: Path, profile: str, ledger: dict, full_run: dict | None = 
                           "not recorded (run before sections were timed)") for r in rows)
     atomic_write_text(out / "run_times.md",
                       f"# Notebook run times: profile `{profile}`\n\n"
-                      f"{full_run_line(full_run, profile)}\n\n"
+                      f"{full_run_line(full_run)}\n\n"
                       f"## Each notebook's latest run\n\n"
                       f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n\n"
                       f"## Where the time goes (seconds per notebook section, from papermill's cell timings)\n\n"
@@ -631,7 +630,7 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     if args.record_full_run:
         started, done, cached = args.record_full_run
         rec = record_full_run(args.profile, repo_root, started, done, jobs=args.jobs, cached_at_start=int(cached))
-        print(full_run_line(rec, args.profile).replace("**", ""))
+        print(full_run_line(rec).replace("**", ""))
         return 0
     notebooks_dir = repo_root / "notebooks"
     runs_dir = repo_root / "runs" / args.profile

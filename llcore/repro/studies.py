@@ -6,6 +6,7 @@ read from that file, so no number of a study is typed into a notebook by hand.
 
     rounds_table(experiment)   notebooks/studies/theta_rounds.py: θ kept at several training rounds of one run
                                (seed 0), each against the notebook's baseline on the validation targets
+    show_rounds_study(experiment)   that table in a notebook, under a one-line caption (nothing without a study)
 """
 from __future__ import annotations
 
@@ -50,3 +51,12 @@ def rounds_table(experiment: str, root: str | Path | None = None) -> Optional[pd
 def _accuracy(row: dict) -> dict:
     return {"robust acc. at 1": row["val_acc_step1"], "robust acc. at 10": row["val_acc_step10"],
             "mean over 1…budget": row["val_acc_mean_1_to_budget"]}
+
+
+def show_rounds_study(experiment: str) -> None:
+    """Display rounds_table(experiment) under its caption in a notebook; nothing where no rounds study was run."""
+    from .notebook import display
+    table = rounds_table(experiment)
+    if table is not None:
+        print("θ kept at several rounds of one training run (seed 0), on the validation targets:")
+        display(table)
