@@ -40,12 +40,12 @@ def test_results_index_block_follows_the_committed_metrics():
 
 
 def test_the_readme_block_sits_right_after_the_status_table():
+    from llcore.repro.status import STATUS_END
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert text.count(C.CLAIMS_START) == 1 and text.count(C.CLAIMS_END) == 1
     status = text.index("## Status")
-    between = text[status:text.index(C.CLAIMS_START)].strip().splitlines()
-    lines = [line for line in between[1:] if line.strip()]
-    assert between[0] == "## Status" and lines[-1].startswith("|") and "## " not in "".join(between[1:])
+    assert status < text.index(STATUS_END) < text.index(C.CLAIMS_START)
+    assert not text[text.index(STATUS_END) + len(STATUS_END):text.index(C.CLAIMS_START)].strip()
 
 
 def test_every_claim_has_a_row_and_every_column_a_verdict():
@@ -221,6 +221,9 @@ def test_put_block_inserts_once_after_the_status_table_then_replaces():
     assert once == ("# t\n\n## Status\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n" + C.block("table one")
                     + "\n\n## Next\n")
     assert C.put_block(once, "table two") == once.replace("table one", "table two")
+    from llcore.repro.status import STATUS_END, STATUS_START
+    generated = f"## Status\n\n{STATUS_START}\n| a |\n|---|\n| 1 |\n\ntotal\n{STATUS_END}\n\n## Next\n"
+    assert C.put_block(generated, "t") == generated.replace(STATUS_END, STATUS_END + "\n\n" + C.block("t"))
 
 
 def test_figure_and_index_from_synthetic_metrics(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from llcore.repro import runner
+from llcore.repro import ledger, runner
 from llcore.repro.report import write_results_index
 
 # helpers
@@ -200,17 +200,17 @@ def test_a_complete_run_heads_the_run_times_and_survives_later_single_runs(tmp_p
     assert "No complete run recorded yet" in md.read_text()
     rec = runner.record_full_run("smoke", tmp_path, started=1000.0, notebooks_done=1000.0 + 7000.0, jobs=2,
                                  finished=1000.0 + 7300.0)
-    assert "`./run_all.sh --profile smoke --jobs 2`" in runner.full_run_line(rec)      # the record names its profile
+    assert "`./run_all.sh --profile smoke --jobs 2`" in ledger.full_run_line(rec)      # the record names its profile
     rec = runner.record_full_run("default", tmp_path, started=1000.0, notebooks_done=1000.0 + 7000.0, jobs=2,
                                  finished=1000.0 + 7300.0, cached_at_start=0)
     assert "from scratch (an empty artifact cache)" in md.read_text()
-    assert "3 cached artifact(s) at the start" in runner.full_run_line({**rec, "cached_at_start": 3})
+    assert "3 cached artifact(s) at the start" in ledger.full_run_line({**rec, "cached_at_start": 3})
     assert rec["seconds"] == 7300.0 and rec["notebooks_seconds"] == 7000.0 and rec["bench_seconds"] == 300.0
     assert "1 thread(s) per notebook" in rec["machine"] and "cores" in rec["machine"]
     assert "**121.7 min** wall clock (116.7 min notebooks, 5.0 min benchmark)" in md.read_text()
     runner.merge_ledger([ran("02_adv", 5.0)], "default", tmp_path)            # a later --only run keeps the record
     assert "**121.7 min**" in md.read_text() and "| 02_adv" in md.read_text()
-    assert runner.last_full_run(tmp_path / "results" / "default" / "run_times.json")["jobs"] == 2
+    assert ledger.last_full_run(tmp_path / "results" / "default" / "run_times.json")["jobs"] == 2
 
 
 # results index

@@ -16,7 +16,8 @@ rules (claims 5, 7, 8 in the 04 columns) are those of notebook 04's claims cell,
     python -m llcore.repro.claims            print the table and the rules
     python -m llcore.repro.claims --write    regenerate results/<profile>/claims_speedups.png, results/README.md
                                              (which carries the table, `llcore.repro.report.write_results_index`)
-                                             and README.md's block between CLAIMS_START and CLAIMS_END
+                                             and README.md's block between CLAIMS_START and CLAIMS_END (the
+                                             index also refreshes README.md's status table, llcore.repro.status)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Callable
 from .ablations import compare_finals, unrolled_verdict
 from .controls import SMALL_STEP
 from .io import atomic_write_text
-from .report import is_capped, is_number, markdown_table
+from .report import between, is_capped, is_number, markdown_table, replace_between
 
 HELD, NOT_HELD, NOISE, NOT_MEASURED = "held", "not held", "within noise", "not measured"
 VERDICTS = (HELD, NOT_HELD, NOISE, NOT_MEASURED)
@@ -554,19 +555,20 @@ def block(text: str) -> str:
 
 def extract_block(doc: str) -> str | None:
     """The text between the markers (markers included), or None."""
-    start, end = doc.find(CLAIMS_START), doc.find(CLAIMS_END)
-    if start < 0 or end < start:
-        return None
-    return doc[start:end + len(CLAIMS_END)]
+    return between(doc, CLAIMS_START, CLAIMS_END)
 
 
 def put_block(doc: str, text: str, after: str = "## Status") -> str:
-    """Replace the marker block of `doc` with `block(text)`; without one, insert it after the table that follows
-    the heading `after`."""
+    """Replace the marker block of `doc` with `block(text)`; without one, insert it after the generated status
+    block (llcore.repro.status), or else after the table that follows the heading `after`."""
+    from .status import STATUS_END
     new = block(text)
-    old = extract_block(doc)
-    if old is not None:
-        return doc.replace(old, new, 1)
+    replaced = replace_between(doc, CLAIMS_START, CLAIMS_END, new)
+    if replaced is not None:
+        return replaced
+    if STATUS_END in doc:
+        cut = doc.index(STATUS_END) + len(STATUS_END)
+        return doc[:cut] + "\n\n" + new + doc[cut:]
     head = doc.index(after)
     lines = doc[head:].split("\n")
     i = next(k for k, line in enumerate(lines) if line.startswith("|"))

@@ -5,10 +5,11 @@ of the committed profiles (`default`, `paper`): at the top the paper's claims at
 a verdict per claim and experiment, its rules, and its speed-up figure, which it redraws), then per experiment a
 provenance line, a headline table with one row per split (the metric at the budget for baseline and landscape, and
 the speed-ups), links to its Markdown tables and its figures inline. The same claims block in the repository's
-README.md (between its markers, when it has them) is refreshed with it. The index is only ever generated, never
+README.md (between its markers, when it has them) is refreshed with it, and so is README.md's status table
+(`llcore.repro.status`, read from the run-time ledger). The index is only ever generated, never
 edited by hand, so it cannot drift from the numbers.
 
-`markdown_table` is shared with `llcore.repro.runner` (run_times.md) and `llcore.repro.results.write_table`.
+`markdown_table` is shared with `llcore.repro.ledger` (run_times.md), `llcore.repro.status` and `llcore.repro.results.write_table`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines) + "\n"
+
+
+def between(doc: str, start: str, end: str) -> str | None:
+    """The part of `doc` from the marker `start` to the marker `end` (both included), or None."""
+    i = doc.find(start)
+    j = doc.find(end, i) if i >= 0 else -1
+    return doc[i:j + len(end)] if j >= 0 else None
+
+
+def replace_between(doc: str, start: str, end: str, new: str) -> str | None:
+    """`doc` with its marked part (`between`) replaced by `new`; None when `doc` lacks the markers."""
+    old = between(doc, start, end)
+    return None if old is None else doc.replace(old, new, 1)
 
 
 def is_number(x) -> bool:
@@ -173,6 +187,14 @@ def claims_section(results_root: Path) -> list[str]:
     return [f"## Claims at a glance (profile `{claims.PROFILE}`)\n", claims.block(text) + "\n"]
 
 
+def refresh_readme_status(results_root: Path) -> None:
+    """README.md beside `results_root`: its status table (`llcore.repro.status`), when it carries the markers."""
+    from llcore.repro import status       # status builds on this module's helpers
+    readme = results_root.parent / "README.md"
+    if readme.is_file():
+        status.write_readme_status(readme, results_root)
+
+
 def write_results_index(results_root: Path) -> Path:
     """Regenerate `<results_root>/README.md` from the metrics files of the committed profiles; return its path.
     The claims at a glance come first (`claims_section`)."""
@@ -187,6 +209,7 @@ def write_results_index(results_root: Path) -> Path:
         f"times {HEADLINE_N} steps (≥: the baseline never got there within the budget).\n",
     ]
     parts += claims_section(results_root)
+    refresh_readme_status(results_root)
     profile_dirs = [results_root / p for p in INDEX_PROFILES if (results_root / p).is_dir()]
     parts += [profile_section(d, results_root, errors) for d in profile_dirs]
     if not profile_dirs:

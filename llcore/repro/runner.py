@@ -49,8 +49,8 @@ import yaml
 from papermill.exceptions import PapermillExecutionError
 
 from llcore.repro import assets
+from llcore.repro import ledger as run_ledger
 from llcore.checkpoint import atomic_write_bytes
-from llcore.repro.io import atomic_write_json, atomic_write_text
 from llcore.repro.report import MISSING, markdown_table, write_results_index
 
 PROFILES = ("smoke", "default", "paper")
@@ -478,19 +478,6 @@ def machine_line() -> str:
     return f"{os.cpu_count()} cores, " + (threads or "threads: torch's default (one per core)")
 
 
-def _ledger(path: Path) -> dict:
-    """The earlier runs' rows, {(notebook, run): row}; an unreadable ledger is set aside, not fatal."""
-    if not path.exists():
-        return {}
-    try:
-        rows = json.loads(path.read_text())["rows"]
-        return {(r["notebook"], r["run"]): r for r in rows}
-    except (ValueError, KeyError, TypeError):
-        path.replace(path.with_suffix(".json.corrupt"))
-        print(f"warning: {path} was unreadable; kept as {path.name}.corrupt, starting a new ledger", file=sys.stderr)
-        return {}
-
-
 def record(result: RunResult, profile: str, repo_root: Path) -> None:
     """What a finished run leaves behind, written as soon as it ends (not when the whole invocation does, so a long
     `--jobs` run stopped half-way keeps its finished runs): the executed notebook kept with the results (default and
@@ -506,8 +493,8 @@ def merge_ledger(results: list[RunResult], profile: str, repo_root: Path) -> Non
     when and at which commit it finished) and write it as `run_times.md`. Runs of other notebooks keep their earlier
     rows, so `--only` does not erase them."""
     out = repo_root / "results" / profile
-    ledger = _ledger(out / "run_times.json")
-    full_run = last_full_run(out / "run_times.json")
+    ledger = run_ledger.read(out / run_ledger.FILE)
+    full_run = run_ledger.last_full_run(out / run_ledger.FILE)
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
     sha = git_short_sha(repo_root) or MISSING
     for r in results:
@@ -515,15 +502,7 @@ def merge_ledger(results: list[RunResult], profile: str, repo_root: Path) -> Non
         ledger[key] = {"notebook": key[0], "run": key[1], "status": r.status, "seconds": round(r.seconds, 1),
                        "finished": when, "git": sha, "failed_cell": failure(r), "machine": machine_line(),
                        "sections": section_seconds(r.output)}
-    write_ledger(out, profile, ledger, full_run)
-
-
-def last_full_run(path: Path) -> dict | None:
-    """The record of the last complete invocation (record_full_run) in a run_times.json, or None."""
-    try:
-        return json.loads(path.read_text()).get("full_run")
-    except (OSError, ValueError, AttributeError):
-        return None
+    run_ledger.write(out, profile, ledger, full_run)
 
 
 def record_full_run(profile: str, repo_root: Path, started: float, notebooks_done: float, jobs: int,
@@ -540,53 +519,8 @@ def record_full_run(profile: str, repo_root: Path, started: float, notebooks_don
               "seconds": round(finished - started, 1), "notebooks_seconds": round(notebooks_done - started, 1),
               "bench_seconds": round(finished - notebooks_done, 1), "jobs": jobs, "cached_at_start": cached_at_start,
               "git": git_short_sha(repo_root) or MISSING, "machine": f"{os.cpu_count()} cores, {pin_threads(profile)}"}
-    write_ledger(out, profile, _ledger(out / "run_times.json"), record)
+    run_ledger.write(out, profile, run_ledger.read(out / run_ledger.FILE), record)
     return record
-
-
-def full_run_line(record: dict | None) -> str:
-    """run_times.md's first paragraph: the last complete run's total, or that none was recorded."""
-    if not record:
-        return ("No complete run recorded yet (`./run_all.sh` with no --only, --run or -p records one when every "
-                "notebook and the benchmark pass).")
-    command = f"./run_all.sh --profile {record['profile']} --jobs {record['jobs']}"
-    return (f"**Last complete run** (`{command}`, every notebook and the benchmark): "
-            f"**{record['seconds'] / 60:.1f} min** wall clock ({record['notebooks_seconds'] / 60:.1f} min notebooks, "
-            f"{record['bench_seconds'] / 60:.1f} min benchmark), {record['started']} → {record['finished']}, "
-            f"git {record['git']}, {record['jobs']} notebook(s) at a time on {record['machine']}"
-            f"; {cache_note(record)}.")
-
-
-def cache_note(record: dict) -> str:
-    """How much earlier work a recorded complete run could reuse: its artifact cache at the start."""
-    n = record.get("cached_at_start")
-    if n is None:
-        return "the artifact cache at the start was not recorded"
-    if n == 0:
-        return "from scratch (an empty artifact cache)"
-    return f"{n} cached artifact(s) at the start, reused where they matched"
-
-
-def write_ledger(out: Path, profile: str, ledger: dict, full_run: dict | None = None) -> None:
-    """Write a ledger {(notebook, run): row} as out/run_times.json and out/run_times.md (rows from runs made in
-    different checkouts can be merged into one ledger and written here), headed by the last complete run."""
-    rows = [ledger[k] for k in sorted(ledger)]
-    atomic_write_json(out / "run_times.json", {"profile": profile, "rows": rows,
-                                               **({"full_run": full_run} if full_run else {})})
-    table = markdown_table(["notebook", "run", "status", "seconds", "finished (UTC)", "git", "failed cell"],
-                           [[r["notebook"], r["run"], r["status"], f"{r['seconds']:.1f}", r["finished"], r["git"],
-                             r["failed_cell"]] for r in rows])
-    total = sum(r["seconds"] for r in rows if r["status"] == "ok")
-    where = "\n".join(f"- {r['notebook']} ({r['run']}, {r.get('machine', 'machine not recorded')}): "
-                       + (" · ".join(f"{h} {t:.0f} s" for h, t in r["sections"]) if r.get("sections") else
-                          "not recorded (run before sections were timed)") for r in rows)
-    atomic_write_text(out / "run_times.md",
-                      f"# Notebook run times: profile `{profile}`\n\n"
-                      f"{full_run_line(full_run)}\n\n"
-                      f"## Each notebook's latest run\n\n"
-                      f"{table}\nSum of the ok rows: {total:.1f} s over {len(rows)} row(s).\n\n"
-                      f"## Where the time goes (seconds per notebook section, from papermill's cell timings)\n\n"
-                      f"{where}\n")
 
 
 def report_failures(results: list[RunResult], repo_root: Path) -> None:
@@ -630,7 +564,7 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     if args.record_full_run:
         started, done, cached = args.record_full_run
         rec = record_full_run(args.profile, repo_root, started, done, jobs=args.jobs, cached_at_start=int(cached))
-        print(full_run_line(rec).replace("**", ""))
+        print(run_ledger.full_run_line(rec).replace("**", ""))
         return 0
     notebooks_dir = repo_root / "notebooks"
     runs_dir = repo_root / "runs" / args.profile
