@@ -70,3 +70,11 @@ def test_a_complete_run_is_named_under_the_table(tmp_path):
     ledger_file(tmp_path, [row("00_toy")], full)
     text = S.status_markdown(tmp_path / "results", "r/")
     assert "**140.0 min** wall clock" in text and "from scratch" in text and "git abc1234" in text
+
+
+def test_an_unreadable_ledger_reads_as_no_runs_and_stays_where_it_is(tmp_path):
+    out = tmp_path / "results" / "default"
+    out.mkdir(parents=True)
+    (out / "run_times.json").write_text('{"rows": [{"notebook": "00_toy"}]}')
+    assert "not run" in S.status_markdown(tmp_path / "results", "r/")
+    assert (out / "run_times.json").is_file() and not (out / "run_times.json.corrupt").exists()

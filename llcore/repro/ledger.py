@@ -6,7 +6,8 @@ from the first notebook to the end of the benchmark, lanes, threads, commit, and
 at its start). The runner writes it as runs end (`llcore.repro.runner.merge_ledger`, `record_full_run`); the
 README's status table reads it (`llcore.repro.status`), so no run time is typed by hand anywhere.
 
-    read(path)                      {(notebook, run): row}; an unreadable file is set aside, not fatal
+    rows(path)                      its rows, read only (None when unreadable)
+    read(path)                      {(notebook, run): row} to merge into; an unreadable file is set aside, not fatal
     last_full_run(path)             the complete run's record, or None
     write(out, profile, rows, full) run_times.json and run_times.md
     full_run_line(record)           the sentence that heads run_times.md
@@ -23,17 +24,27 @@ from llcore.repro.report import markdown_table
 FILE = "run_times.json"        # results/<profile>/FILE
 
 
-def read(path: Path) -> dict:
-    """The earlier runs' rows, {(notebook, run): row}; an unreadable ledger is set aside, not fatal."""
+def rows(path: Path) -> list[dict] | None:
+    """The rows of a run_times.json as they are ([] without the file); None when it is unreadable. Reads only."""
     if not path.exists():
-        return {}
+        return []
     try:
-        rows = json.loads(path.read_text())["rows"]
-        return {(r["notebook"], r["run"]): r for r in rows}
+        found = json.loads(path.read_text())["rows"]
     except (ValueError, KeyError, TypeError):
+        return None
+    fields = {"notebook", "run", "status", "seconds"}
+    return found if isinstance(found, list) and all(isinstance(r, dict) and fields <= r.keys() for r in found) else None
+
+
+def read(path: Path) -> dict:
+    """The earlier runs' rows, {(notebook, run): row}, to merge new rows into; an unreadable ledger is set aside
+    (renamed *.json.corrupt, so the next write cannot overwrite it), not fatal."""
+    found = rows(path)
+    if found is None:
         path.replace(path.with_suffix(".json.corrupt"))
         print(f"warning: {path} was unreadable; kept as {path.name}.corrupt, starting a new ledger", file=sys.stderr)
         return {}
+    return {(r["notebook"], r["run"]): r for r in found}
 
 
 def last_full_run(path: Path) -> dict | None:
@@ -71,8 +82,7 @@ def write(out: Path, profile: str, ledger: dict, full_run: dict | None = None) -
     """Write a ledger {(notebook, run): row} as out/run_times.json and out/run_times.md (rows from runs made in
     different checkouts can be merged into one ledger and written here), headed by the last complete run."""
     rows = [ledger[k] for k in sorted(ledger)]
-    atomic_write_json(out / FILE, {"profile": profile, "rows": rows,
-                                               **({"full_run": full_run} if full_run else {})})
+    atomic_write_json(out / FILE, {"profile": profile, "rows": rows, **({"full_run": full_run} if full_run else {})})
     table = markdown_table(["notebook", "run", "status", "seconds", "finished (UTC)", "git", "failed cell"],
                            [[r["notebook"], r["run"], r["status"], f"{r['seconds']:.1f}", r["finished"], r["git"],
                              r["failed_cell"]] for r in rows])

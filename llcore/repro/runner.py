@@ -306,12 +306,8 @@ def after(notebook: Path) -> list[str]:
 
 def expected_seconds(profile: str, repo_root: Path) -> dict:
     """{(notebook stem, run name or '–'): seconds} of each run's latest ok row in results/<profile>/run_times.json."""
-    path = repo_root / "results" / profile / "run_times.json"
-    try:
-        rows = json.loads(path.read_text())["rows"]
-        return {(r["notebook"], r["run"]): float(r["seconds"]) for r in rows if r.get("status") == "ok"}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+    found = run_ledger.rows(repo_root / "results" / profile / run_ledger.FILE) or []
+    return {(r["notebook"], r["run"]): float(r["seconds"]) for r in found if r.get("status") == "ok"}
 
 
 def makespan(order: Sequence[int], seconds: Sequence[float], needs: dict, jobs: int) -> float:

@@ -96,8 +96,8 @@ def status_markdown(results_root: Path, base: str, profile: str = PROFILE) -> st
     profile_dir = Path(results_root) / profile
     path = profile_dir / ledger.FILE
     by_notebook: dict[str, list[dict]] = {}
-    for (stem, _), row in sorted(ledger.read(path).items()):
-        by_notebook.setdefault(stem, []).append(row)
+    for row in sorted(ledger.rows(path) or [], key=lambda r: (r["notebook"], r["run"])):
+        by_notebook.setdefault(row["notebook"], []).append(row)
     rows = [[f"`{nb.stem}`", nb.shows, state_cell(by_notebook.get(nb.stem, [])),
              time_cell(by_notebook.get(nb.stem, [])), links_cell(nb, by_notebook.get(nb.stem, []), base, profile_dir)]
             for nb in NOTEBOOKS]
