@@ -102,7 +102,17 @@ def restore_trainer(trainer, path) -> None:
 
 def save_theta(mapping, path, **meta) -> Path:
     """Save θ with its recipe (the mapping's constructor arguments), so `load_theta(path)` rebuilds it alone.
-    `meta`: any plain values to keep beside it (training config, problem name, ...). Returns the path."""
+
+    mapping: an llcore Mapping (ResidualMLP, MLP, Identity, as make_mapping builds them); TypeError for any other
+    object (for another torch module use torch.save(module.state_dict(), path)), ValueError for a Mapping without
+    a recipe. path: the file, written atomically. `meta`: any plain values to keep beside it (training config,
+    problem name, ...). Returns the path."""
+    from .mapping import Mapping
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"save_theta takes an llcore Mapping (ResidualMLP, MLP or Identity, as made by "
+                        f"llcore.make_mapping), got {type(mapping).__module__}.{type(mapping).__qualname__}; for "
+                        f"another module use torch.save(module.state_dict(), path) and rebuild it with its "
+                        f"constructor")
     if mapping.recipe is None:
         raise ValueError(f"{type(mapping).__name__} has no recipe (only llcore's Identity, ResidualMLP and MLP have "
                          f"one): save its state_dict yourself and rebuild it with its constructor")

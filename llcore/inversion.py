@@ -13,6 +13,7 @@ back-propagated to θ (the "unrolled" ablation).
 from __future__ import annotations
 
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
@@ -20,6 +21,7 @@ from typing import Iterable, Optional
 import torch
 from torch import Tensor
 
+from . import lbfgs
 from .mapping import Mapping
 from .optim import InnerOptimizer
 from .problem import Problem
@@ -39,7 +41,9 @@ class Record:
     trajectory: (S+1, B, dim_z) or (S+1, B, *x_shape), iterates z_0 … z_S on the device with
                 keep_trajectory=True; otherwise None.
     metric:     (S+1, B), CPU: the problem's metric m(F(x_t), y), or None (no metric, or differentiable=True).
-    meta:       {"optimizer", "lr", "steps", "batch", "mapping" (class name or None), "problem", "device"}.
+    meta:       {"optimizer", "lr", "steps", "batch", "mapping" (class name or None), "problem", "device",
+                "nonfinite": {target index: first step whose objective was NaN/Inf} (empty when all finite)}.
+    With optimizer "lbfgs" (llcore.lbfgs), step t is the t-th evaluation of F and every row is the best so far.
     """
     loss: Tensor                  # (S+1, B) objective at x_0 … x_S
     seconds: Tensor               # (S+1,) cumulative wall seconds at which loss[t] was known
@@ -107,7 +111,7 @@ def starting_point(problem: Problem, batch: int, mapping: Optional[Mapping] = No
 
 
 def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optimizer: str = "adam",
-           lr: float = 0.1, steps: int = 200, z0: Optional[Tensor] = None, x0: Optional[Tensor] = None,
+           lr: Optional[float] = None, steps: int = 200, z0: Optional[Tensor] = None, x0: Optional[Tensor] = None,
            generator: Optional[torch.Generator] = None, snapshot_steps: Iterable[int] = (),
            keep_trajectory: bool = False, differentiable: bool = False) -> Record:
     """Run `steps` optimizer steps on x (mapping=None, Eq. 1) or on z with x = mapping(z) (Eq. 4); returns a Record.
@@ -115,8 +119,10 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
     problem: F, the loss and x's shape; its `project` is applied after each step in X only.
     y: targets (B, *y_shape), checked by problem.check_targets.
     mapping: θ, or None for the X-space baseline. θ is frozen during the run (requires_grad restored after).
-    optimizer: 'adam' (default), 'sgd' or 'sign', or an InnerOptimizer (then `lr` is ignored).
-    lr: the inner step size (default 0.1).
+    optimizer: 'adam' (default), 'sgd', 'sign' or 'lbfgs' (per-target L-BFGS, one step per evaluation of F:
+        llcore.lbfgs), or an InnerOptimizer (e.g. Adam with other betas) that carries its own lr.
+    lr: the inner step size (default None: 0.1, or the InnerOptimizer's own); with an InnerOptimizer, a different lr
+        is a ValueError (it would be ignored).
     steps: S >= 0 (default 200); the objective is recorded at S+1 iterates, z_0 … z_S.
     z0: start in Z, (B, dim_z), or (B, *x_shape) without a mapping; wins over x0 and generator.
     x0: start in X, (B, *x_shape), lifted by starting_point when z0 is None.
@@ -128,12 +134,26 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
     Device: everything must be on one device, CPU or CUDA: the run happens on y's device, and θ and F are not
     moved there. z0, or the start lifted from x0 / the problem's x_0 (drawn on the CPU; the lift runs on θ's
     device, see starting_point), is copied to y's device as float32.
-    Raises ValueError for a bad `steps`, snapshot step, z0 shape or a non-finite z0.
+    NaN/Inf: a target whose objective becomes non-finite gets a warning naming it and the step, and
+    Record.meta["nonfinite"]; the other targets' descents are unaffected (updates are per target).
+    Raises ValueError for a bad `steps`, snapshot step, z0 shape, a non-finite z0, a θ whose output size is not
+    x's, or an lr that contradicts the InnerOptimizer's.
     """
     y = problem.check_targets(y)
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-    opt = optimizer if isinstance(optimizer, InnerOptimizer) else InnerOptimizer(optimizer, lr)
+    if isinstance(optimizer, InnerOptimizer):
+        if lr is not None and lr != optimizer.lr:
+            raise ValueError(f"lr={lr!r} and an InnerOptimizer with lr={optimizer.lr!r}: the InnerOptimizer's lr is "
+                             f"used; pass one of them (e.g. dataclasses.replace(optimizer, lr={lr!r}))")
+        opt = optimizer
+    else:
+        opt = InnerOptimizer(optimizer, 0.1 if lr is None else lr)
+    if mapping is not None and mapping.dim_x != problem.dim_x:
+        raise ValueError(f"θ outputs dim_x={mapping.dim_x} values, {problem.name}'s x has {problem.dim_x} elements "
+                         f"(x_shape {problem.x_shape}): build θ with dim_x={problem.dim_x}")
+    if differentiable and opt.name == "lbfgs":
+        raise ValueError("differentiable=True needs a step rule (adam, sgd, sign), not the 'lbfgs' solver")
     batch, device = y.shape[0], y.device
     snaps = sorted(set(int(s) for s in snapshot_steps))
     if snaps and (snaps[0] < 0 or snaps[-1] > steps):
@@ -150,6 +170,15 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
         return z if mapping is None else mapping(z).reshape(batch, *problem.x_shape)
 
     z = z0.detach().to(device=device, dtype=torch.float32).clone().requires_grad_(True)
+    meta = {"optimizer": opt.name, "lr": opt.lr, "steps": steps, "batch": batch,
+            "mapping": type(mapping).__name__ if mapping is not None else None, "problem": problem.name,
+            "device": str(device)}
+    if opt.name == "lbfgs":
+        one = lambda v: v if mapping is None else mapping(v).reshape(1, *problem.x_shape)         # noqa: E731
+        decode_one = one if mapping is not None or problem.project is None else lambda v: problem.project(v)
+        with _frozen(mapping), torch.enable_grad():
+            out = lbfgs.solve(problem, y, decode_one, z, opt.lr, steps, snaps, keep_trajectory, lambda: _sync(device))
+        return _checked(Record(meta=meta, **out))
     state = opt.init_state(z)
     losses, metrics, seconds, trajectory, snapshots = [], [], [], [], {}
     project = problem.project if mapping is None else None
@@ -182,12 +211,23 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
                     if project is not None:
                         z.copy_(project(z))
     loss_table = torch.stack(losses)
-    return Record(
+    return _checked(Record(
         loss=loss_table if differentiable else loss_table.cpu(),
         seconds=torch.tensor(seconds, dtype=torch.float64),
         x=x.detach().clone(), z=z.detach().clone(), snapshots=snapshots,
         trajectory=torch.stack(trajectory) if keep_trajectory else None,
-        metric=torch.stack(metrics).cpu() if metrics else None,
-        meta={"optimizer": opt.name, "lr": opt.lr, "steps": steps, "batch": batch,
-              "mapping": type(mapping).__name__ if mapping is not None else None,
-              "problem": problem.name, "device": str(device)})
+        metric=torch.stack(metrics).cpu() if metrics else None, meta=meta))
+
+
+def _checked(record: Record) -> Record:
+    """Mark (meta["nonfinite"]) and warn about the targets whose objective became NaN/Inf, with the first step."""
+    bad = ~torch.isfinite(record.loss.detach())                                  # (S+1, B)
+    first = {int(b): int(bad[:, b].nonzero()[0]) for b in bad.any(0).nonzero().flatten().tolist()}
+    record.meta["nonfinite"] = first
+    if first:
+        shown = ", ".join(f"target {b} from step {t}" for b, t in list(first.items())[:10])
+        warnings.warn(f"{record.meta['problem']}: the objective became NaN/Inf for {len(first)} of "
+                      f"{record.loss.shape[1]} targets ({shown}{', …' if len(first) > 10 else ''}): F or the loss "
+                      f"returned NaN/Inf there, or the lr is too large; the other targets are unaffected",
+                      RuntimeWarning, stacklevel=3)
+    return record

@@ -9,6 +9,10 @@ through the updates), so "the same optimizer" means the same code everywhere:
 
 Updates are element-wise, so optimizing a batch of targets with the summed loss keeps each
 target's descent independent of the others.
+
+"lbfgs" is not a step rule but a solver: `invert` runs torch.optim.LBFGS with a strong-Wolfe line search on each
+target alone (llcore.lbfgs), counting every evaluation of F as a step. It serves inference and the fair comparison
+(llcore.compare), not θ's training, which needs a step rule (OPTIMIZERS).
 """
 from __future__ import annotations
 
@@ -18,25 +22,33 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-OPTIMIZERS = ("adam", "sgd", "sign")
+OPTIMIZERS = ("adam", "sgd", "sign")       # step rules: inference and θ's training
+SOLVERS = OPTIMIZERS + ("lbfgs",)          # what invert runs: the step rules and per-target L-BFGS
 
 
 @dataclass
 class InnerOptimizer:
     """One of the update rules above, with its settings.
 
-    name: 'adam' (default), 'sgd' or 'sign'; lr: step size, finite and > 0 (default 0.1); betas: Adam's (β₁, β₂)
-    (default (0.9, 0.999)); eps: Adam's ε (default 1e-8). betas and eps are unused by 'sgd' and 'sign'."""
+    name: 'adam' (default), 'sgd', 'sign' or 'lbfgs' (invert only: the module docstring); lr: step size, finite and
+    > 0 (default 0.1; for 'lbfgs' the initial step of each line search, 1 is the usual choice); betas: Adam's (β₁, β₂),
+    each in [0, 1) (default (0.9, 0.999)); eps: Adam's ε > 0 (default 1e-8). betas and eps are Adam's only."""
     name: str = "adam"
     lr: float = 0.1
     betas: tuple = (0.9, 0.999)
     eps: float = 1e-8
 
     def __post_init__(self):
-        if self.name not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.name!r}; choose one of {list(OPTIMIZERS)}")
+        if self.name not in SOLVERS:
+            raise ValueError(f"unknown optimizer {self.name!r}; choose one of {list(SOLVERS)}")
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"learning rate must be a finite number > 0, got {self.lr!r}")
+        betas = tuple(self.betas)
+        if len(betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
+            raise ValueError(f"betas must be two numbers in [0, 1) (Adam's β₁, β₂), got {self.betas!r}")
+        self.betas = betas
+        if not (isinstance(self.eps, (int, float)) and self.eps > 0):
+            raise ValueError(f"eps must be a number > 0, got {self.eps!r}")
 
     def init_state(self, z: Tensor) -> dict:
         """Fresh state for iterate z: the step count t = 0, plus Adam's moments m, v (zeros like z) for 'adam'."""
@@ -49,6 +61,8 @@ class InnerOptimizer:
 
         z: the iterate, any shape; grad: ∇_z of the summed loss, z's shape; state: from init_state, updated here;
         differentiable: return a new tensor, out of place, so the step can be back-propagated (default False)."""
+        if self.name == "lbfgs":
+            raise ValueError("'lbfgs' is a per-target solver, not a step rule: run it through llcore.invert")
         state["t"] += 1
         if self.name == "sgd":
             return z - self.lr * grad if differentiable else z.sub_(grad, alpha=self.lr)
