@@ -7,21 +7,24 @@ Public API:
     ReplayBuffer                 experience replay of (z_t, y)                               (buffer.py)
     Trainer, TrainConfig         coordinate descent on θ                          (trainer.py, config.py)
     ShardedTrainer               the same with data-parallel shards (shards.py; distributed.py: torchrun)
-    metrics, sweep               speed-ups read off loss curves, learning-rate sweeps on validation targets
+    metrics, sweep               speed-ups (curve-level and per target), learning-rate sweeps on validation targets
+    fair_comparison, compare     landscape against the strongest descent in X (Adam variants, gradient descent,
+                                 per-target L-BFGS; lrs and starts chosen on validation targets)   (compare.py)
     landscape                    loss slices around a solution and smoothness measures, in X or Z  (landscape.py)
     save_theta, load_theta       a trained θ saved with its recipe, rebuilt alone          (checkpoint.py)
     checkpoint, seeding          atomic files and clear load errors; seeds and the device
 
-The package has three layers, each importing only from the ones before it:
-    llcore/          the engine above (needs torch, numpy, tqdm)
-    llcore/tasks/    the paper's forward models and their data (GAN, classifiers and SSL, SMPL body, toy)
-    llcore/repro/    the reproduction harness (notebook runner, results files, cache, assets, comparisons)
+This is the engine (torch, numpy, tqdm), all that `pip install .` installs. The repository that reproduces the
+paper adds two layers on top of it, each importing only from the ones before it and installed only by its
+editable reproduction install: the paper's forward models and their data (the `tasks` subpackage), and the
+reproduction harness (the `repro` subpackage: notebook runner, results files, cache, assets, comparisons).
 """
 __version__ = "0.1.0"
 
-from . import checkpoint, landscape, metrics, seeding, sweep
+from . import checkpoint, compare, landscape, metrics, seeding, sweep
 from .buffer import ReplayBuffer
 from .checkpoint import load_theta, save_theta
+from .compare import fair_comparison
 from .inversion import Record, invert, starting_point
 from .mapping import MLP, Identity, Mapping, ResidualMLP, make_mapping
 from .optim import InnerOptimizer
@@ -30,6 +33,6 @@ from .config import TrainConfig
 from .shards import ShardedTrainer
 from .trainer import Trainer, TrainingDiverged
 
-__all__ = ["ReplayBuffer", "save_theta", "load_theta", "Record", "invert", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
+__all__ = ["ReplayBuffer", "fair_comparison", "save_theta", "load_theta", "Record", "invert", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
            "make_mapping", "InnerOptimizer", "Problem", "box_projection", "linf_projection", "normal_init",
            "zeros_init", "TrainConfig", "Trainer", "ShardedTrainer", "TrainingDiverged"]

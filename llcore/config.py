@@ -1,9 +1,17 @@
 """TrainConfig: every setting of θ's training (trainer.py), with its default and what it means.
 
 How the settings relate to test time: landscape learning trains θ on the optimizer's own trajectories, so
-`inner_optimizer` and `inner_lr` are the optimizer and learning rate that will run in Z at test time, and
-`inner_steps` (T) is the horizon θ is trained for; a test budget longer than T still works (the buffer holds
-the iterates z_0..z_T, and θ generalises past them), but the gain is largest at steps ≤ T.
+`inner_optimizer` is the optimizer that will run in Z at test time and `inner_lr` the lr its landscape was shaped
+for: the place to *start* the test-time lr search, not the answer. Tune the test-time lr of descent in Z on
+validation targets like every other method's (llcore.sweep.sweep_lr, or llcore.compare, which searches it); it
+often lands a few times above inner_lr. `inner_steps` (T) is the horizon θ is trained for; a test budget longer
+than T still works (the buffer holds the iterates z_0..z_T, and θ generalises past them), but the gain is largest
+at steps ≤ T.
+
+How much θ to train: θ's width (ResidualMLP's, default 1024) is its capacity; 128-256 suffices for an x of a few
+dozen numbers, wider pays for images and long trajectories; ablate it on validation targets (the reproduction's 04
+does). For the number of rounds, give the Trainer probe targets and set probe_every and stop_patience: the probe
+reports the fair comparison's speed-up (llcore.probes) and training stops once it stops improving.
 """
 from __future__ import annotations
 
@@ -36,6 +44,9 @@ class TrainConfig:
                      trajectory loss through the T inner steps, one θ update per round; llcore.unrolled).
     probe_every:     rounds between held-out probes (0 = never); needs Trainer(probe_targets=...) (llcore.probes).
     probe_steps:     N of the probe's speed-up at N steps (10).
+    stop_patience:   early stop: end training when probe_speedup has not risen above its best by more than
+                     stop_min_delta for this many consecutive probes (0 = never, the default); needs the probe.
+    stop_min_delta:  the improvement that counts for stop_patience (0.0: any rise).
     checkpoint_every: rounds between checkpoints (0 = only at the end, when a checkpoint path is given).
     seed:            seeds the target draws, starting points and buffer sampling (θ's initial weights are
                      the caller's: seed torch before building θ).
@@ -57,6 +68,8 @@ class TrainConfig:
     mode: str = "coordinate"
     probe_every: int = 0
     probe_steps: int = 10
+    stop_patience: int = 0
+    stop_min_delta: float = 0.0
     checkpoint_every: int = 0
     seed: int = 0
     shards: int = 1
@@ -68,7 +81,15 @@ class TrainConfig:
                 label = {"inner_steps": "T (inner_steps)", "theta_steps": "K (theta_steps)"}.get(name, name)
                 raise ValueError(f"{label} must be an int >= 1, got {v!r}")
         if self.inner_optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown inner optimizer {self.inner_optimizer!r}; choose one of {list(OPTIMIZERS)}")
+            extra = (" ('lbfgs' is a per-target solver for inference, llcore.lbfgs: θ trains on a step rule's "
+                     "trajectories)") if self.inner_optimizer == "lbfgs" else ""
+            raise ValueError(f"unknown inner optimizer {self.inner_optimizer!r}; choose one of {list(OPTIMIZERS)}"
+                             f"{extra}")
+        if not isinstance(self.stop_patience, int) or self.stop_patience < 0 or not self.stop_min_delta >= 0:
+            raise ValueError(f"stop_patience must be an int >= 0 and stop_min_delta >= 0, got "
+                             f"{self.stop_patience!r}, {self.stop_min_delta!r}")
+        if self.stop_patience and not self.probe_every:
+            raise ValueError("stop_patience needs the probe: set probe_every >= 1 (and give the Trainer probe_targets)")
         if self.trajectory_loss not in ("all", "last"):
             raise ValueError(f"trajectory_loss must be 'all' or 'last', got {self.trajectory_loss!r}")
         if self.mode not in ("coordinate", "unrolled"):
@@ -107,4 +128,4 @@ def check_training_inputs(problem, mapping, config) -> None:
 
 
 # settings that may differ between a run and its resumption
-RESUMABLE = frozenset({"rounds", "probe_every", "probe_steps", "checkpoint_every"})
+RESUMABLE = frozenset({"rounds", "probe_every", "probe_steps", "checkpoint_every", "stop_patience", "stop_min_delta"})

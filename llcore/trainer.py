@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -39,7 +40,9 @@ class TrainingDiverged(FloatingPointError):
 class Trainer:
     """Trains `mapping` (θ) for `problem` on `train_targets` (N, *y_shape) with `config` (TrainConfig).
 
-    probe_targets:   held-out targets (M, *y_shape) for llcore.probes.SpeedupProbe every `probe_every` rounds.
+    probe_targets:   held-out targets (M, *y_shape) for llcore.probes.SpeedupProbe every `probe_every` rounds: the
+                     fair comparison's speed-up at probe_steps, against a reference chosen on these targets once
+                     (or `probe_reference`, a llcore.compare.Choice); with stop_patience it also ends training.
     checkpoint_path: saved every `checkpoint_every` rounds and at the end; `train()` resumes from it bit-exactly.
     callbacks:       functions trainer -> dict called after each round; their items join the round's stats.
     Device: all on one, CPU or CUDA: train_targets', where training runs; probe targets are moved there, θ and F
@@ -47,7 +50,7 @@ class Trainer:
 
     def __init__(self, problem: Problem, mapping: Mapping, train_targets: Tensor, config: TrainConfig,
                  probe_targets: Optional[Tensor] = None, checkpoint_path: Optional[str | Path] = None,
-                 callbacks: Sequence[Callable[["Trainer"], dict]] = ()):
+                 callbacks: Sequence[Callable[["Trainer"], dict]] = (), probe_reference=None):
         check_training_inputs(problem, mapping, config)
         self.problem, self.mapping, self.config = problem, mapping, config
         self.targets = problem.check_targets(train_targets)
@@ -55,7 +58,8 @@ class Trainer:
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self.callbacks = list(callbacks)
         if probe_targets is not None and config.probe_every:
-            self.callbacks.append(SpeedupProbe.from_config(problem, probe_targets.to(self.device), config))
+            self.callbacks.append(SpeedupProbe.from_config(problem, probe_targets.to(self.device), config,
+                                                           probe_reference))
         self.optimizer = torch.optim.AdamW(mapping.parameters(), lr=config.theta_lr, weight_decay=config.weight_decay)
         self.round, self.history, self.seconds = 0, [], 0.0     # seconds: training time, across resumptions
         self._init_streams()
@@ -86,11 +90,31 @@ class Trainer:
                          z0=z0, keep_trajectory=True)
             traj = rec.trajectory if cfg.trajectory_loss == "all" else rec.trajectory[-1:]   # (T+1 or 1, n, dim_z)
             if not torch.isfinite(traj).all() or not torch.isfinite(rec.loss).all():
-                raise TrainingDiverged(f"round {self.round}: the E-step rollout produced NaN/Inf "
-                                       f"(inner_lr={cfg.inner_lr} may be too large for this θ)")
+                raise TrainingDiverged(self._nonfinite_rollout(rec, y))
             buffer.push(z=traj.reshape(-1, traj.shape[-1]), y_index=idx.repeat(traj.shape[0]).to(self.device))
             first.append(rec.loss[0]); last.append(rec.loss[-1])
         return {"e_loss_0": float(torch.cat(first).mean()), "e_loss_T": float(torch.cat(last).mean())}
+
+    def _nonfinite_rollout(self, rec, y: Tensor) -> str:
+        """Why an E-step rollout went NaN/Inf: z diverged (it is non-finite, or ran 100x farther than its start's
+        scale: the lr), θ's output did at a z near its start (θ), or F/the loss did at a finite x (F)."""
+        bad = ~torch.isfinite(rec.loss)                                           # (T+1, n)
+        z_bad = (~torch.isfinite(rec.trajectory)).reshape(*rec.trajectory.shape[:2], -1).any(2)
+        t, b = (int(i) for i in (bad | z_bad).nonzero()[0])
+        z, z0 = rec.trajectory[t, b:b + 1], rec.trajectory[0, b:b + 1]
+        head = f"round {self.round}: the E-step rollout produced NaN/Inf at inner step {t} (a target of the batch"
+        if not torch.isfinite(z).all() or float(z.norm()) > 100 * (float(z0.norm()) + 1):
+            return (f"{head}; |z| went from {float(z0.norm()):.3g} to {float(z.norm()):.3g}: the descent in Z "
+                    f"diverged): inner_lr={self.config.inner_lr} is too large for this θ")
+        with torch.no_grad():
+            x = self.mapping(z).reshape(1, *self.problem.x_shape)
+            if not torch.isfinite(x).all():
+                return f"{head}): θ(z) is NaN/Inf at a finite z; lower theta_lr (now {self.config.theta_lr})"
+            value = self.problem.objective(x, y[b:b + 1])
+        where = ", ".join(f"{v:.4g}" for v in x.reshape(-1)[:6].tolist())
+        return (f"{head}): F or the loss returned {float(value[0])} at a finite x = θ(z) = "
+                f"[{where}{', …' if x.numel() > 6 else ''}] (x_shape {self.problem.x_shape}); the forward model is "
+                f"undefined there: make F finite on θ's range (or bound θ's output), a lower inner_lr will not help")
 
     def m_step(self) -> dict:
         """M-step (z fixed): K AdamW steps of θ on buffer minibatches, mean L(F(θ(z)), y); m_loss, m_loss_last."""
@@ -117,15 +141,23 @@ class Trainer:
         """Nothing in one process; DistributedTrainer sums its share across processes."""
 
     def train(self, progress: bool = True, resume: bool = True) -> list[dict]:
-        """Train up to config.rounds rounds (resume: from the checkpoint if any; progress: a tqdm bar). Returns the
-        history, per round: round, seconds, e_loss_0 / e_loss_T, m_loss, m_loss_last, the callbacks' (probe_speedup)."""
+        """Train up to config.rounds rounds, or until the early stop (stop_patience) ends it; progress: a tqdm bar.
+
+        resume=True (default): when checkpoint_path exists, continue that run from its last round (its settings must
+        match, apart from rounds, the probe's and the stop's; a line on stderr says so); resume=False starts over and
+        overwrites it. Returns the history, one dict per round: round, seconds (θ's training time so far, cumulative
+        across rounds and resumptions, probes excluded), e_loss_0 / e_loss_T, m_loss, m_loss_last, the callbacks'
+        items (probe_speedup, probe_speedup_curve, probe_fraction_gain); the last round's also has "stopped", why
+        training ended (the rounds reached, or the early stop with its best probe)."""
         cfg = self.config
         if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
             self.load_checkpoint(self.checkpoint_path)
+            print(f"resuming θ training from {self.checkpoint_path} at round {self.round} of {cfg.rounds} "
+                  f"(train(resume=False) starts over)", file=sys.stderr)
         bar = tqdm(total=cfg.rounds, initial=self.round, disable=not progress, desc="train θ",
                    mininterval=2.0, dynamic_ncols=True)
         try:
-            while self.round < cfg.rounds:
+            while self.round < cfg.rounds and not self.early_stop():
                 good = copy.deepcopy(self.mapping.state_dict())
                 start = time.perf_counter()
                 stats = unrolled_round(self) if cfg.mode == "unrolled" else {**self.e_step(), **self.m_step()}
@@ -141,6 +173,8 @@ class Trainer:
                 for callback in self.callbacks:
                     stats.update(callback(self))
                 self.history.append(stats)
+                if self.round == cfg.rounds or self.early_stop():
+                    stats["stopped"] = self.early_stop() or f"reached rounds={cfg.rounds}"
                 bar.update(1)
                 bar.set_postfix({k: f"{stats[k]:.3g}" for k in ("m_loss", "e_loss_T", "probe_speedup") if k in stats})
                 if self.checkpoint_path and cfg.checkpoint_every and self.round % cfg.checkpoint_every == 0:
@@ -150,6 +184,25 @@ class Trainer:
         if self.checkpoint_path is not None:
             self.save_checkpoint(self.checkpoint_path)
         return self.history
+
+    def early_stop(self) -> str:
+        """Why training should stop now under config.stop_patience ("" if it should go on): probe_speedup has not
+        risen above its best by more than stop_min_delta for stop_patience probes. Read from the history, so a
+        resumed run stops where the uninterrupted one would."""
+        patience, delta = self.config.stop_patience, self.config.stop_min_delta
+        probes = [(h["round"], h["probe_speedup"]) for h in self.history if "probe_speedup" in h]
+        if not patience or len(probes) <= patience:
+            return ""
+        best_round, best, since = probes[0][0], probes[0][1], 0
+        for r, v in probes[1:]:
+            if v > best + delta:
+                best_round, best, since = r, v, 0
+            else:
+                since += 1
+        if since < patience:
+            return ""
+        return (f"early stop at round {self.round}: probe_speedup has not risen above {best:.3g} (round {best_round}) "
+                f"by more than {delta:g} for {since} probes (stop_patience={patience})")
 
     state_dict = checkpoint.trainer_state              # θ, AdamW, buffers, random streams, history
     load_checkpoint = checkpoint.restore_trainer       # the settings must match

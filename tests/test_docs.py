@@ -7,7 +7,7 @@ import pytest
 
 import llcore
 
-MODULES = ["metrics", "sweep", "landscape", "checkpoint", "seeding"]      # public submodules: llcore.<name>
+MODULES = ["metrics", "sweep", "compare", "landscape", "checkpoint", "seeding"]      # public submodules: llcore.<name>
 
 
 def public_objects():

@@ -1,0 +1,116 @@
+"""The fair comparison (llcore.compare), per-target L-BFGS (llcore.lbfgs), per-target speed-ups, and the probe that
+reports the fair comparison's figure while θ trains, with its early stop."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from llcore import Problem, ResidualMLP, TrainConfig, Trainer, invert
+from llcore import compare, metrics
+from llcore.probes import SpeedupProbe
+
+
+def least_squares(dim_x=4, dim_y=12, seed=0):
+    """A small well-conditioned linear least-squares F: the problem quasi-Newton methods solve in a few evaluations."""
+    g = torch.Generator().manual_seed(seed)
+    q, _ = torch.linalg.qr(torch.randn(dim_y, dim_x, generator=g))
+    a = q * torch.linspace(1.0, 3.0, dim_x)                                  # singular values 1..3
+    F = nn.Linear(dim_x, dim_y, bias=False)
+    with torch.no_grad():
+        F.weight.copy_(a)
+    problem = Problem(forward=F, loss=lambda p, y: (p - y).pow(2).mean(1), x_shape=(dim_x,), y_shape=(dim_y,))
+    with torch.no_grad():
+        ys = [F(torch.randn(n, dim_x, generator=g)) for n in (16, 16)]
+    return problem, ys
+
+
+def test_the_fair_comparison_picks_lbfgs_where_it_is_best():
+    problem, (y_val, y_test) = least_squares()
+    ref, rows = compare.strongest(problem, y_val, 10)
+    assert ref.family is compare.LBFGS
+    assert {r["family"] for r in rows} == {f.label for f in compare.FAMILIES}
+    first_order, _ = compare.strongest(problem, y_val, 10, families=compare.FIRST_ORDER)
+    assert ref.score < first_order.score
+
+
+def test_lbfgs_keeps_targets_independent_and_counts_evaluations():
+    problem, (y, _) = least_squares()
+    few = invert(problem, y[:3], None, "lbfgs", lr=1.0, steps=15)
+    more = invert(problem, y, None, "lbfgs", lr=1.0, steps=15)
+    assert few.loss.shape == (16, 3) and torch.equal(few.loss, more.loss[:, :3])
+    assert torch.equal(few.x, more.x[:3])
+    assert (few.loss[1:] <= few.loss[:-1]).all()                             # best so far, per evaluation
+    assert float(few.loss[-1].max()) < 1e-6 * float(few.loss[0].min())       # a quadratic: solved in 15 evaluations
+
+
+def test_lbfgs_runs_in_z_and_is_not_a_training_rule():
+    problem, (y, _) = least_squares()
+    theta = ResidualMLP(dim_x=4, width=16)
+    rec = invert(problem, y, theta, "lbfgs", lr=1.0, steps=5, keep_trajectory=True, snapshot_steps=[5])
+    assert rec.trajectory.shape == (6, 16, 4) and torch.allclose(rec.snapshots[5], theta(rec.z).detach())
+    with pytest.raises(ValueError, match="per-target solver"):
+        TrainConfig(inner_optimizer="lbfgs")
+
+
+def test_per_target_speedups_read_each_target_against_its_own_value():
+    ref = np.array([[4.0, 4.0], [3.0, 1.0], [2.0, 0.5], [1.0, 0.4], [0.5, 0.3]])   # (5 steps, 2 targets)
+    land = np.array([[4.0, 4.0], [1.0, 2.0]])
+    s, capped = metrics.per_target_speedup(ref, land, n=1, budget=4)
+    assert s.tolist() == [3.0, 1.0] and not capped.any()
+    s, capped = metrics.per_target_speedup(ref, np.array([[4.0, 4.0], [0.1, 1.0]]), n=1, budget=4)
+    assert s.tolist() == [4.0, 1.0] and capped.tolist() == [True, False]
+    summary = metrics.per_target_summary(np.array([0.5, 1.0, 2.0, 4.0]))
+    assert summary["median"] == 1.5 and summary["fraction_gain"] == 0.5 and summary["fraction_loss"] == 0.25
+    lo, hi = summary["median_interval"]
+    assert lo <= 1.5 <= hi and (lo, hi) == tuple(metrics.per_target_summary(np.array([0.5, 1.0, 2.0, 4.0]))
+                                                 ["median_interval"])
+    with pytest.raises(ValueError, match="budget"):
+        metrics.per_target_speedup(ref, land, n=1, budget=5)
+
+
+def trained(problem, y, config, probe_targets=None, **kw):
+    torch.manual_seed(0)
+    theta = ResidualMLP(dim_x=problem.dim_x, width=32)
+    trainer = Trainer(problem, theta, y, config, probe_targets=probe_targets, **kw)
+    return theta, trainer, trainer.train(progress=False)
+
+
+def test_the_probe_reports_the_fair_comparisons_figure():
+    problem, (y_train, y_probe) = least_squares()
+    cfg = TrainConfig(rounds=2, batch_size=8, inner_steps=5, theta_steps=2, theta_batch=16, probe_every=1,
+                      probe_steps=3)
+    theta, trainer, history = trained(problem, y_train, cfg, y_probe)
+    probe = next(c for c in trainer.callbacks if isinstance(c, SpeedupProbe))
+    fair = compare.fair_comparison(problem, y_probe, y_probe, theta, steps=(3,), horizon=30, landscape=probe.landscape,
+                                   seed=1)
+    outcome = fair.outcomes[3]
+    assert outcome.reference == probe.reference
+    assert history[-1]["probe_speedup"] == outcome.summary["median"]
+    assert history[-1]["probe_speedup_curve"] == outcome.summary["curve"]
+    assert history[-1]["stopped"] == "reached rounds=2"
+
+
+def test_early_stop_ends_training_when_the_probe_is_flat_and_stays_stopped_on_resume(tmp_path):
+    problem, (y_train, y_probe) = least_squares()
+    cfg = TrainConfig(rounds=30, batch_size=8, inner_steps=5, theta_steps=1, theta_batch=16, theta_lr=1e-12,
+                      probe_every=1, probe_steps=3, stop_patience=2)            # θ does not move: a flat probe
+    ckpt = tmp_path / "theta.ckpt"
+    _, trainer, history = trained(problem, y_train, cfg, y_probe, checkpoint_path=ckpt)
+    assert len(history) == 3 and "early stop" in history[-1]["stopped"]
+    _, again, resumed = trained(problem, y_train, cfg, y_probe, checkpoint_path=ckpt)
+    assert len(resumed) == 3 and again.round == 3
+    with pytest.raises(ValueError, match="probe"):
+        TrainConfig(stop_patience=2)
+
+
+def test_fair_comparison_reports_per_target_statistics():
+    problem, (y_val, y_test) = least_squares()
+    theta = ResidualMLP(dim_x=4, width=16)
+    fair = compare.fair_comparison(problem, y_val, y_test, theta, steps=(2, 5), horizon=20,
+                                   families=compare.FIRST_ORDER)
+    assert set(fair.outcomes) == {2, 5}
+    o = fair.outcomes[5]
+    assert o.per_target.shape == (16,) and o.reference_record.steps == 20 and o.landscape_record.steps == 5
+    assert o.summary["n"] == 16 and o.summary["median_interval"][0] <= o.summary["median"]
+    assert "N=5: per-target speed-up median" in str(fair)
+    assert {r["method"] for r in fair.rows} == {"reference", "landscape"}
