@@ -3,8 +3,9 @@
 A verdict "landscape is faster" depends on what it is compared with, so each experiment also evaluates:
 
 - **the strongest descent in X** a user could pick, searched on the validation targets (never the test targets)
-  over optimizer families (`FAMILIES`: Adam, Adam with less or no momentum, plain gradient descent), learning rates
-  and starting points, and chosen *for the step compared*: `strongest_x_10` minimises the validation objective at
+  by the engine's fair comparison (`llcore.compare.strongest`) over optimizer families (`FAMILIES`: Adam, Adam with
+  less or no momentum, plain gradient descent, and per-target L-BFGS where the notebook asks for it, `families`),
+  learning rates and starting points, and chosen *for the step compared*: `strongest_x_10` minimises the validation objective at
   step 10 (runs of 10 steps over a grid of decades, `WIDE_GRID`, joined with the notebook's grid, since families
   differ in their lr scale; it is evaluated on the test targets up to `SHORT_HORIZON` steps), `strongest_x` the
   objective at the budget (runs of the whole budget from the baseline's validated start, each family's lr searched
@@ -26,6 +27,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from .. import compare
+from ..compare import Family
 from ..inversion import starting_point
 from ..optim import InnerOptimizer
 from ..problem import Problem
@@ -37,22 +40,19 @@ NAMES = ("strongest_x_10", "strongest_x", "landscape_10", "theta_start")   # the
 SHORT_HORIZON = 20       # test steps of the controls chosen for step SMALL_STEP
 
 
-@dataclass(frozen=True)
-class Family:
-    """An optimizer family of the search: `optimizer` for invert, Adam's `betas` (None: the engine's default)."""
-    label: str
-    optimizer: str
-    betas: Optional[tuple] = None
+FAMILIES = compare.FIRST_ORDER           # the controls' families without L-BFGS; families(True) adds it
 
 
-FAMILIES = (Family("adam", "adam"), Family("adam β₁=0.5", "adam", (0.5, 0.999)),
-            Family("adam β₁=0 (RMSprop-like)", "adam", (0.0, 0.999)), Family("gradient descent", "sgd"))
+def families(lbfgs: bool) -> tuple:
+    """The controls' optimizer families: the first-order ones, and per-target L-BFGS when `lbfgs` (a notebook
+    parameter: L-BFGS runs one target at a time, B single-target passes of F per step, so it costs most on big F)."""
+    return compare.FAMILIES if lbfgs else compare.FIRST_ORDER
 
 
 def family_of(method: Method) -> str:
     """The FAMILIES label of a method's optimizer (or a description when it is none of them)."""
     default = InnerOptimizer().betas
-    for f in FAMILIES:
+    for f in compare.FAMILIES:
         if f.optimizer == method.optimizer and tuple(f.betas or default) == tuple(method.betas or default):
             return f.label
     return f"{method.optimizer} {method.betas or ''}".strip()
@@ -69,47 +69,26 @@ class Controls:
     choices: dict = field(default_factory=dict)
 
 
-WIDE_GRID = tuple(10.0 ** k for k in range(-2, 3))    # 1e-2 … 1e2 (grown past an edge): families differ by decades
+WIDE_GRID = compare.WIDE_GRID           # 1e-2 … 1e2 (grown past an edge): families differ by decades
 
 
 def search(problem: Problem, y_val: Tensor, name: str, grid_of: Callable[[Family], Sequence[float]], steps: int,
            seed: int, starts: dict, mapping: Callable[[int], object] = lambda s: None,
            families: Sequence[Family] = FAMILIES, horizon: Optional[int] = None) -> tuple[Method, dict, list]:
-    """The best (family, start, lr) on the validation targets y_val (B, *y_shape) by the objective at step `steps`
-    (runs of `steps` steps, criterion "final", unstable runs rejected, each family's grid `grid_of(family)` grown
-    past its edge). A family whose every lr diverges or oscillates is recorded and skipped.
+    """The engine's search (llcore.compare.strongest) with seed `seed`'s θ, as a notebook Method: the best
+    (family, start, lr) on the validation targets y_val (B, *y_shape) by the objective at step `steps`.
     starts: {label: x0 function (seed, targets) -> x_0, or None for the problem's own}; mapping: seed -> θ or None.
     Returns (the Method, evaluated for `horizon` steps on test (None: the budget), its choice, the sweep rows)."""
-    rows, best = [], None
-    theta = mapping(seed)
-    for fam in families:
-        grid = sorted(set(float(g) for g in grid_of(fam)))
-        if not grid:
-            continue
-        for label, x0 in starts.items():
-            start = None if x0 is None else x0(seed, y_val)
-            template = Method(name, optimizer=fam.optimizer, betas=fam.betas)
-            try:
-                lr, table = sweep_lr(problem, y_val, grid, theta, template.inner(grid[0]), steps, "final", seed,
-                                     x0=start, reject_unstable=True, extend=2)
-            except FloatingPointError as err:          # this family never descends stably here: skip it
-                rows.append({"method": name, "family": fam.label, "start": label, "steps": steps, "lr": float("nan"),
-                             "score": float("inf"), "stable": False, "note": str(err), "chosen": False,
-                             "best_of_family": False})
-                continue
-            score = next(r["score"] for r in table if r["lr"] == lr)
-            rows += [{"method": name, "family": fam.label, "start": label, "steps": steps, **r,
-                      "chosen": False, "best_of_family": r["lr"] == lr} for r in table]
-            if best is None or score < best[0]:
-                best = (score, fam, label, x0, lr)
-    if best is None:
-        raise FloatingPointError(f"{name}: no optimizer family descended stably on the validation targets")
-    score, fam, label, x0, lr = best
-    for r in rows:
-        r["chosen"] = r["family"] == fam.label and r["start"] == label and r["lr"] == lr
-    method = Method(name, mapping=mapping, lr_grid=[lr], optimizer=fam.optimizer, x0=x0, betas=fam.betas,
-                    steps=horizon)
-    return method, {"family": fam.label, "start": label, "lr": lr, "criterion": f"objective at step {steps}"}, rows
+    engine_starts = {label: None if x0 is None else (lambda y, x0=x0: x0(seed, y)) for label, x0 in starts.items()}
+    try:
+        choice, rows = compare.strongest(problem, y_val, steps, mapping(seed), families, grid_of, engine_starts, seed)
+    except FloatingPointError as err:
+        raise FloatingPointError(f"{name}: {err}") from err
+    fam = choice.family
+    method = Method(name, mapping=mapping, lr_grid=[choice.lr], optimizer=fam.optimizer, x0=starts[choice.start],
+                    betas=fam.betas, steps=horizon)
+    return method, {"family": fam.label, "start": choice.start, "lr": choice.lr,
+                    "criterion": f"objective at step {steps}"}, [{"method": name, **r} for r in rows]
 
 
 def around(rows: list, factor: float = 3.0) -> Callable[[Family], Sequence[float]]:

@@ -176,4 +176,27 @@ def mean_median_notes(m: dict, steps: Sequence[int] = (10,), a: str = "landscape
                 agree.append(f"{name}@{t}")
     if agree:
         notes.append(f"Mean and median agree on which of {a} and {b} is ahead at " + ", ".join(agree) + ".")
+    return notes + per_target_notes(m, steps)
+
+
+def per_target_notes(m: dict, steps: Sequence[int] = (10,)) -> list[str]:
+    """Sentences for a conclusion where landscape's per-target speed-up at N (the median over targets, with its
+    bootstrap interval and the share of targets that gain: `speedup_per_target`) and the speed-up read off the mean
+    curves disagree: on different sides of 1, or more than 1.5 times apart."""
+    notes = []
+    for name, s in m["splits"].items():
+        for ref, by_n in (s.get("speedup_per_target") or {}).items():
+            for n in [str(t) for t in steps]:
+                pt = by_n.get(n)
+                curve = s["speedup_at"].get(n) if ref == "baseline" else None
+                if pt is None:
+                    continue
+                lo, hi = pt["median_interval"]
+                sides = curve is not None and (curve > 1) != (pt["median"] > 1)
+                apart = curve is not None and max(curve, pt["median"]) > 1.5 * min(curve, pt["median"])
+                if curve is None or sides or apart:
+                    against = f" against {curve:.2g} on the mean curves" if curve is not None else ""
+                    notes.append(f"**{name}, speed-up at {n} steps against {ref}, per target:** median {pt['median']:.2g} "
+                                 f"[{lo:.2g}, {hi:.2g}] ({pt['level']:.0%} bootstrap), mean {pt['mean']:.2g}; "
+                                 f"{pt['fraction_gain']:.0%} of {pt['n']} targets gain{against}.")
     return notes

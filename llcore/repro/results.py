@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from .io import atomic_write_json
-from ..metrics import (best_so_far, fraction_reaching, mean_and_spread, quantile_curves, speedup_at,
-                       speedup_seconds, speedup_steps)
+from ..metrics import (best_so_far, fraction_reaching, mean_and_spread, per_target_speedup, per_target_summary,
+                       quantile_curves, speedup_at, speedup_seconds, speedup_steps)
 from .paths import repo_root
 
 REPORT_STEPS = (1, 5, 10, 20, 50, 100, 200)
@@ -32,6 +32,7 @@ ROBUST = True
 SPEEDUP_STEPS = (5, 10, 20, 50)
 # experiments whose metrics.json has no `splits` (no baseline-vs-landscape curves): 05 measures landscapes
 WITHOUT_SPLITS = ("landscape",)
+PER_TARGET_REFERENCES = ("baseline", "strongest_x")    # per-target speed-ups of landscape against these, when run
 PACKAGES = ("torch", "torchvision", "numpy", "llcore", "papermill", "matplotlib", "pandas")
 
 
@@ -82,7 +83,9 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
 
     per_target: {method: [per-seed array (budget+1, B)]}, each target's own curve; when given, the entry also has
     `curves_median`, `curves_quantiles` ({q: {method: {step: value}}}, over all targets of all seeds) and
-    `fraction_reaching` (the fraction of targets at least as good as `tolerance`, the baseline's mean at the budget).
+    `fraction_reaching` (the fraction of targets at least as good as `tolerance`, the baseline's mean at the budget)
+    and `speedup_per_target` ({reference: {N: llcore.metrics.per_target_summary}}: landscape's per-target speed-up
+    at N against each of PER_TARGET_REFERENCES that ran the whole budget, pooled over seeds).
     Without it (a measure that only exists per seed, e.g. an accuracy), `curves_median` is the median over seeds.
     `median_over` says which ("targets" or "seeds").
     robust (default ROBUST): speed-ups on running-best curves and `speedup_at_capped` per N."""
@@ -133,6 +136,12 @@ def split_summary(curves: dict, seconds: dict, metric: str, budget: int, higher_
         out["curves_quantiles"] = {k: {m: at(q[k]) for m, q in qs.items()} for k in next(iter(qs.values()))}
         out["tolerance"] = tol
         out["fraction_reaching"] = {m: at(fraction_reaching(a, tol, higher_is_better)) for m, a in pooled.items()}
+        out["speedup_per_target"] = {
+            ref: {str(n): per_target_summary(*per_target_speedup(pooled[ref], pooled["landscape"], n, budget,
+                                                                 higher_is_better, best_so_far=robust))
+                  for n in speedup_steps_at if n <= budget}
+            for ref in PER_TARGET_REFERENCES if ref in pooled and pooled[ref].shape[0] == budget + 1
+            and "landscape" in pooled}
     return out
 
 
