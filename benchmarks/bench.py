@@ -14,6 +14,9 @@
                    SMPL's joints without the mesh): seconds per forward + backward at the experiment's batch (median
                    of interleaved repeats, speed-up = median of the paired ratios) and the largest difference in
                    output and gradient
+    (g) precision  one θ-training round (E-step T = 20 and M-step K = 20 at batch 32, a 1024×3 residual θ) with F in
+                   float32 and under bf16 autocast (TrainConfig.train_autocast), per forward model, timed side by
+                   side (median of interleaved repeats; speed-up = median of the paired ratios)
 
 Writes results/<profile>/bench/metrics.json and bench.md (or under --out DIR). Ratios are measured within one run
 (the machine is shared). benchmarks/device_check.py runs it with --quick --device cuda --out runs/device_check/bench.
@@ -194,6 +197,24 @@ def bench_training(device, batches, rounds) -> list:
     return rows
 
 
+def bench_train_precision(device, repeats, steps=20, batch=32) -> list:
+    """(g): seconds per θ-training round with F in float32 and in bf16 (Trainer's train_autocast), per model."""
+    rows = []
+    for name, (build, _) in MODELS.items():
+        problem, y = build(device, 256)
+        rounds = {}
+        for precision in (None, "bf16"):
+            cfg = TrainConfig(rounds=1, batch_size=batch, theta_batch=batch, inner_steps=steps, theta_steps=steps,
+                              train_autocast=precision, seed=0)
+            t = Trainer(problem, theta_for(problem, device).train(), y, cfg)
+            rounds["bf16" if precision else "float32"] = lambda t=t: (t.e_step(), t.m_step())
+        times = interleaved(rounds, device, repeats)
+        rows.append({"forward_model": name, "batch": batch, "float32_round_s": statistics.median(times["float32"]),
+                     "bf16_round_s": statistics.median(times["bf16"]),
+                     "speedup": paired_ratio(times["float32"], times["bf16"])})
+    return rows
+
+
 def _peak_child(case, device_name, queue):
     from llcore.repro.memory import measure_peak
     device = torch.device(device_name)
@@ -319,10 +340,13 @@ def main():
     fast_paths = bench_fast_paths(device, 3 if args.quick else 11)
     for r in fast_paths:
         print(f"{r['forward_model']}: {r['speedup']:.2f}x, max |output diff| {r['max_output_diff']:.2g}")
+    precision = bench_train_precision(device, 1 if args.quick else 3, steps=2 if args.quick else 20)
+    for r in precision:
+        print(f"{r['forward_model']}: a θ round with F in bf16 {r['speedup']:.2f}x cheaper than float32")
     amort = amortization(args.profile)
     result = {"overhead_max": max(r["overhead"] for r in per_model), "overhead_limit": 0.10,
               "per_model": per_model, "training_throughput": training, "amortization": amort, "memory": memory,
-              "fast_paths": fast_paths,
+              "fast_paths": fast_paths, "train_precision": precision,
               "quick": args.quick, "provenance": provenance([0], started, time.perf_counter() - t0, device)}
     out = Path(args.out) if args.out else repo_root() / "results" / args.profile / "bench"
     atomic_write_json(out / "metrics.json", result)
@@ -340,7 +364,9 @@ def main():
           table(memory, ["case", "model", "peak_mib", "measure"]),
           "\n## (f) Fast paths: forward + backward seconds, fast form vs the form it replaces, median of interleaved repeats\n",
           table(fast_paths, ["forward_model", "batch", "reference_s", "fast_s", "speedup", "max_output_diff",
-                             "max_grad_diff", "max_grad"])]
+                             "max_grad_diff", "max_grad"]),
+          "\n## (g) θ-training round with F in float32 and bf16 (TrainConfig.train_autocast), median of interleaved repeats\n",
+          table(precision, ["forward_model", "batch", "float32_round_s", "bf16_round_s", "speedup"])]
     atomic_write_text(out / "bench.md", "\n".join(md) + "\n")
     print(f"wrote {out / 'metrics.json'}; worst overhead {result['overhead_max']:+.1%}")
 

@@ -3,7 +3,7 @@
 Public API:
     Problem                      the frozen forward model F, a per-target loss, x's shape   (problem.py)
     make_mapping, ResidualMLP…   θ: Z → X                                                    (mapping.py)
-    invert, Record               the one inversion loop, in X or in Z                        (inversion.py)
+    invert, Record, RefineInX    the one inversion loop, in X, in Z, or Z then X             (inversion.py)
     ReplayBuffer                 experience replay of (z_t, y)                               (buffer.py)
     Trainer, TrainConfig         coordinate descent on θ                          (trainer.py, config.py)
     ShardedTrainer               the same with data-parallel shards (shards.py; distributed.py: torchrun)
@@ -25,7 +25,7 @@ from . import checkpoint, compare, landscape, metrics, seeding, sweep
 from .buffer import ReplayBuffer
 from .checkpoint import load_theta, save_theta
 from .compare import fair_comparison
-from .inversion import Record, invert, starting_point
+from .inversion import Record, RefineInX, invert, lift, starting_point
 from .mapping import MLP, Identity, Mapping, ResidualMLP, make_mapping
 from .optim import InnerOptimizer
 from .problem import Problem, box_projection, linf_projection, normal_init, zeros_init
@@ -33,6 +33,6 @@ from .config import TrainConfig
 from .shards import ShardedTrainer
 from .trainer import Trainer, TrainingDiverged
 
-__all__ = ["ReplayBuffer", "fair_comparison", "save_theta", "load_theta", "Record", "invert", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
+__all__ = ["ReplayBuffer", "fair_comparison", "save_theta", "load_theta", "Record", "RefineInX", "invert", "lift", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
            "make_mapping", "InnerOptimizer", "Problem", "box_projection", "linf_projection", "normal_init",
            "zeros_init", "TrainConfig", "Trainer", "ShardedTrainer", "TrainingDiverged"]

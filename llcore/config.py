@@ -47,6 +47,11 @@ class TrainConfig:
     stop_patience:   early stop: end training when probe_speedup has not risen above its best by more than
                      stop_min_delta for this many consecutive probes (0 = never, the default); needs the probe.
     stop_min_delta:  the improvement that counts for stop_patience (0.0: any rise).
+    train_autocast:  precision of F while θ trains (E-step roll-outs and M-step updates): None (default, float32),
+                     "bf16" (CPUs with bf16 support, and CUDA) or "fp16" (CUDA): F under torch.autocast, θ, its
+                     optimizer state, z and the losses stay float32 (llcore.problem). Every evaluation, sweep and
+                     probe still runs the problem as given. Check on validation targets that it leaves θ's speed-up
+                     and final quality within the noise before relying on it.
     checkpoint_every: rounds between checkpoints (0 = only at the end, when a checkpoint path is given).
     seed:            seeds the target draws, starting points and buffer sampling (θ's initial weights are
                      the caller's: seed torch before building θ).
@@ -70,6 +75,7 @@ class TrainConfig:
     probe_steps: int = 10
     stop_patience: int = 0
     stop_min_delta: float = 0.0
+    train_autocast: Optional[str] = None
     checkpoint_every: int = 0
     seed: int = 0
     shards: int = 1
@@ -88,6 +94,8 @@ class TrainConfig:
         if not isinstance(self.stop_patience, int) or self.stop_patience < 0 or not self.stop_min_delta >= 0:
             raise ValueError(f"stop_patience must be an int >= 0 and stop_min_delta >= 0, got "
                              f"{self.stop_patience!r}, {self.stop_min_delta!r}")
+        if self.train_autocast not in (None, "bf16", "fp16"):
+            raise ValueError(f"train_autocast must be None, 'bf16' or 'fp16', got {self.train_autocast!r}")
         if self.stop_patience and not self.probe_every:
             raise ValueError("stop_patience needs the probe: set probe_every >= 1 (and give the Trainer probe_targets)")
         if self.trajectory_loss not in ("all", "last"):

@@ -71,6 +71,23 @@ class Record:
         return {k: getattr(self, k) for k in ("loss", "seconds", "x", "z", "snapshots", "trajectory", "metric", "meta")}
 
 
+@dataclass(frozen=True)
+class RefineInX:
+    """Landscape, then descent in X (invert's `refine_in_x`): after `after` = k steps in Z, continue from
+    x_k = θ(z_k) with `optimizer` (an InnerOptimizer step rule with its own lr and a fresh state), the problem's
+    projection applied as in any descent in X. k = the budget gives plain landscape, k = 0 plain descent in X from
+    θ(z_0): what removes landscape's late plateau while keeping its early steps, when it does."""
+    after: int
+    optimizer: InnerOptimizer
+
+    def __post_init__(self):
+        if not isinstance(self.after, int) or self.after < 0:
+            raise ValueError(f"RefineInX.after (k, the steps in Z) must be an int >= 0, got {self.after!r}")
+        if not isinstance(self.optimizer, InnerOptimizer) or self.optimizer.name == "lbfgs":
+            raise ValueError(f"RefineInX.optimizer must be an InnerOptimizer step rule (adam, sgd, sign), got "
+                             f"{self.optimizer!r}")
+
+
 @contextmanager
 def _frozen(module: Optional[torch.nn.Module]):
     """Temporarily stop gradients to a module's parameters (θ is frozen during inference)."""
@@ -91,8 +108,25 @@ def _sync(device: torch.device):
         torch.cuda.synchronize(device)
 
 
+LIFT_STEPS = 30          # evaluations of θ per target for an exact lift (per-target L-BFGS on ‖θ(z) − x_0‖²)
+
+
+def lift(mapping: Mapping, x0: Tensor, steps: int = LIFT_STEPS) -> Tensor:
+    """z_0 with θ(z_0) = x_0 as nearly as θ allows: x0 (B, *x_shape) → (B, dim_z), on θ's device.
+
+    mapping.initial_z(x0) is exact only while θ is the identity; a trained θ moves away from it (θ(initial_z(x0)) is
+    then another start than x0). This solves min_z mean (θ(z) − x0)² from initial_z(x0) by per-target L-BFGS
+    (`steps` evaluations of θ each, the one inversion loop on an identity forward model). Check the residual
+    (θ(z) − x0).abs().max() where exactness matters: a bounded θ cannot reach an x0 outside its bound."""
+    target = x0.reshape(x0.shape[0], -1).to(mapping.device)
+    fit = Problem(forward=lambda x: x, loss=lambda pred, y: (pred - y).pow(2).mean(1), x_shape=(mapping.dim_x,),
+                  name="exact lift")
+    return invert(fit, target, mapping, "lbfgs", lr=1.0, steps=steps, z0=mapping.initial_z(target)).z
+
+
 def starting_point(problem: Problem, batch: int, mapping: Optional[Mapping] = None,
-                   generator: Optional[torch.Generator] = None, x0: Optional[Tensor] = None) -> Tensor:
+                   generator: Optional[torch.Generator] = None, x0: Optional[Tensor] = None,
+                   exact: bool = False) -> Tensor:
     """z_0 for `batch` targets: the problem's x_0 (or the given one), lifted into Z when θ is given.
 
     problem: supplies x_0 = problem.initial_x(batch, generator) (drawn on the CPU) when x0 is None.
@@ -100,6 +134,8 @@ def starting_point(problem: Problem, batch: int, mapping: Optional[Mapping] = No
     mapping: θ; None returns x_0 itself, (B, *x_shape); otherwise mapping.initial_z(x_0 flattened), (B, dim_z).
     generator: CPU torch.Generator for the problem's init (default: a fresh one seeded 0, so the start is fixed).
     x0: optional X-space start (B, *x_shape), used instead of the problem's draw (shape checked).
+    exact: lift x_0 into Z with `lift` (θ(z_0) = x_0 for a trained θ) instead of mapping.initial_z (default False:
+    exact only while θ is the identity).
     Without θ the result is on x_0's device; with θ, x_0 is moved to θ's device (Mapping.device) and lifted there."""
     if x0 is None:
         x0 = problem.initial_x(batch, generator if generator is not None else torch.Generator().manual_seed(0))
@@ -107,13 +143,16 @@ def starting_point(problem: Problem, batch: int, mapping: Optional[Mapping] = No
         raise ValueError(f"x0 must have shape {(batch, *problem.x_shape)}, got {tuple(x0.shape)}")
     if mapping is None:
         return x0
+    if exact:
+        return lift(mapping, x0)
     return mapping.initial_z(x0.reshape(batch, -1).to(mapping.device))
 
 
 def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optimizer: str = "adam",
            lr: Optional[float] = None, steps: int = 200, z0: Optional[Tensor] = None, x0: Optional[Tensor] = None,
            generator: Optional[torch.Generator] = None, snapshot_steps: Iterable[int] = (),
-           keep_trajectory: bool = False, differentiable: bool = False) -> Record:
+           keep_trajectory: bool = False, differentiable: bool = False,
+           refine_in_x: Optional[RefineInX] = None) -> Record:
     """Run `steps` optimizer steps on x (mapping=None, Eq. 1) or on z with x = mapping(z) (Eq. 4); returns a Record.
 
     problem: F, the loss and x's shape; its `project` is applied after each step in X only.
@@ -131,6 +170,8 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
     keep_trajectory: keep every iterate z_0 … z_S in Record.trajectory (what the E-step pushes).
     differentiable: build a graph through the updates (the unrolled ablation): θ is not frozen, Record.loss stays
         attached on the device, and the metric is not computed.
+    refine_in_x: a RefineInX(after=k, optimizer): with θ, steps 0..k-1 in Z, then descent in X from x_k = θ(z_k)
+        with that optimizer (the same loop, one Record; Record.z is then the final x, meta["refine_in_x"] says k).
     Device: everything must be on one device, CPU or CUDA: the run happens on y's device, and θ and F are not
     moved there. z0, or the start lifted from x0 / the problem's x_0 (drawn on the CPU; the lift runs on θ's
     device, see starting_point), is copied to y's device as float32.
@@ -154,6 +195,12 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
                          f"(x_shape {problem.x_shape}): build θ with dim_x={problem.dim_x}")
     if differentiable and opt.name == "lbfgs":
         raise ValueError("differentiable=True needs a step rule (adam, sgd, sign), not the 'lbfgs' solver")
+    if refine_in_x is not None:
+        if mapping is None or differentiable or keep_trajectory or opt.name == "lbfgs":
+            raise ValueError("refine_in_x needs θ (a mapping) and a step rule in Z, without differentiable or "
+                             "keep_trajectory")
+        if refine_in_x.after > steps:
+            raise ValueError(f"refine_in_x.after={refine_in_x.after} is past the budget, steps={steps}")
     batch, device = y.shape[0], y.device
     snaps = sorted(set(int(s) for s in snapshot_steps))
     if snaps and (snaps[0] < 0 or snaps[-1] > steps):
@@ -166,13 +213,18 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
     if not torch.isfinite(z0).all():
         raise ValueError("z0 contains NaN or Inf")
 
+    theta = mapping                                       # set to None where refine_in_x moves the descent to X
+
     def decode(z: Tensor) -> Tensor:
-        return z if mapping is None else mapping(z).reshape(batch, *problem.x_shape)
+        return z if theta is None else theta(z).reshape(batch, *problem.x_shape)
 
     z = z0.detach().to(device=device, dtype=torch.float32).clone().requires_grad_(True)
     meta = {"optimizer": opt.name, "lr": opt.lr, "steps": steps, "batch": batch,
             "mapping": type(mapping).__name__ if mapping is not None else None, "problem": problem.name,
             "device": str(device)}
+    if refine_in_x is not None:
+        meta["refine_in_x"] = {"after": refine_in_x.after, "optimizer": refine_in_x.optimizer.name,
+                               "lr": refine_in_x.optimizer.lr, "betas": list(refine_in_x.optimizer.betas)}
     if opt.name == "lbfgs":
         one = lambda v: v if mapping is None else mapping(v).reshape(1, *problem.x_shape)         # noqa: E731
         decode_one = one if mapping is not None or problem.project is None else lambda v: problem.project(v)
@@ -200,6 +252,16 @@ def invert(problem: Problem, y: Tensor, mapping: Optional[Mapping] = None, optim
                 snapshots[t] = x.detach().clone()
             if t == steps:
                 break
+            if refine_in_x is not None and t == refine_in_x.after:   # from here on, descent in X from x_t = θ(z_t)
+                (grad,) = torch.autograd.grad(loss.sum(), x)
+                z = x.detach().clone().requires_grad_(True)
+                theta, opt, project = None, refine_in_x.optimizer, problem.project
+                state = opt.init_state(z)
+                with torch.no_grad():
+                    opt.step(z, grad, state)
+                    if project is not None:
+                        z.copy_(project(z))
+                continue
             (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=differentiable)
             if differentiable:
                 z = opt.step(z, grad, state, differentiable=True)

@@ -13,6 +13,7 @@ file: checkpoint.py (resume), probes.py, unrolled.py (the unrolled ablation), sh
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import sys
 import time
@@ -45,18 +46,27 @@ class Trainer:
                      (or `probe_reference`, a llcore.compare.Choice); with stop_patience it also ends training.
     checkpoint_path: saved every `checkpoint_every` rounds and at the end; `train()` resumes from it bit-exactly.
     callbacks:       functions trainer -> dict called after each round; their items join the round's stats.
+    start:           optional start function, targets (n, *y_shape) -> x_0 (n, *x_shape) (e.g. an encoder's guess
+                     E(y)): the E-step's roll-outs then start from z_0 with θ(z_0) = x_0 (the exact lift,
+                     llcore.inversion.lift, redone each round as θ changes) instead of the problem's draw, so θ
+                     learns the landscape around that start. Deterministic in y, so a resumed run stays bit-exact;
+                     a resumption must pass the same function (it is code, not a setting the checkpoint can check).
     Device: all on one, CPU or CUDA: train_targets', where training runs; probe targets are moved there, θ and F
     are not. z_0 is drawn on the CPU and lifted on θ's device. One buffer; shards > 1: shards.ShardedTrainer."""
 
     def __init__(self, problem: Problem, mapping: Mapping, train_targets: Tensor, config: TrainConfig,
                  probe_targets: Optional[Tensor] = None, checkpoint_path: Optional[str | Path] = None,
-                 callbacks: Sequence[Callable[["Trainer"], dict]] = (), probe_reference=None):
+                 callbacks: Sequence[Callable[["Trainer"], dict]] = (), probe_reference=None,
+                 start: Optional[Callable[[Tensor], Tensor]] = None):
         check_training_inputs(problem, mapping, config)
         self.problem, self.mapping, self.config = problem, mapping, config
+        # what θ trains on: the problem with F at config.train_autocast's precision (probes use `problem` as given)
+        self.train_problem = problem if config.train_autocast is None else dataclasses.replace(
+            problem, autocast=config.train_autocast)
         self.targets = problem.check_targets(train_targets)
         self.device = self.targets.device
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
-        self.callbacks = list(callbacks)
+        self.callbacks, self.start = list(callbacks), start
         if probe_targets is not None and config.probe_every:
             self.callbacks.append(SpeedupProbe.from_config(problem, probe_targets.to(self.device), config,
                                                            probe_reference))
@@ -75,18 +85,24 @@ class Trainer:
         return {0: (self.generator, self.buffer)}
 
     def draw(self, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
-        """(indices (n,), targets (n, *y_shape), z_0 (n, dim_z)) for one stream's share of the E-step batch."""
+        """(indices (n,), targets (n, *y_shape), z_0 (n, dim_z)) for one stream's share of the E-step batch: z_0 lifts
+        the problem's x_0 drawn from the stream, or `start(targets)` when the trainer has a start function."""
         n = self.config.batch_size // self.config.shards
         idx = torch.randint(len(self.targets), (n,), generator=generator)
-        z0 = starting_point(self.problem, n, self.mapping, generator).to(self.device)
-        return idx, self.targets[idx.to(self.device)], z0
+        y = self.targets[idx.to(self.device)]
+        x0 = None
+        if self.start is not None:
+            with torch.no_grad():
+                x0 = self.start(y).detach()
+        z0 = starting_point(self.problem, n, self.mapping, generator, x0=x0, exact=x0 is not None).to(self.device)
+        return idx, y, z0
 
     def e_step(self) -> dict:
         """E-step (θ frozen): T inner steps per stream, each (z_t, y_index) buffered; e_loss_0/_T: mean at z_0/z_T."""
         cfg, first, last = self.config, [], []
         for generator, buffer in self.streams().values():
             idx, y, z0 = self.draw(generator)
-            rec = invert(self.problem, y, self.mapping, cfg.inner_optimizer, cfg.inner_lr, cfg.inner_steps,
+            rec = invert(self.train_problem, y, self.mapping, cfg.inner_optimizer, cfg.inner_lr, cfg.inner_steps,
                          z0=z0, keep_trajectory=True)
             traj = rec.trajectory if cfg.trajectory_loss == "all" else rec.trajectory[-1:]   # (T+1 or 1, n, dim_z)
             if not torch.isfinite(traj).all() or not torch.isfinite(rec.loss).all():
@@ -124,7 +140,7 @@ class Trainer:
             parts = [buffer.sample(n, generator) for generator, buffer in self.streams().values()]
             z, y_index = torch.cat([p["z"] for p in parts]), torch.cat([p["y_index"] for p in parts])
             x = self.mapping(z).reshape(-1, *self.problem.x_shape)
-            losses.append(self.theta_update(self.problem.objective(x, self.targets[y_index]).mean()))
+            losses.append(self.theta_update(self.train_problem.objective(x, self.targets[y_index]).mean()))
         return {"m_loss": sum(losses) / len(losses), "m_loss_last": losses[-1]}
 
     def theta_update(self, loss: Tensor) -> float:

@@ -20,7 +20,7 @@ def unrolled_round(trainer) -> dict:
     cfg = trainer.config
     parts = [trainer.draw(generator) for generator, _ in trainer.streams().values()]
     y, z0 = torch.cat([p[1] for p in parts]), torch.cat([p[2] for p in parts])
-    rec = invert(trainer.problem, y, trainer.mapping, cfg.inner_optimizer, cfg.inner_lr, cfg.inner_steps,
+    rec = invert(trainer.train_problem, y, trainer.mapping, cfg.inner_optimizer, cfg.inner_lr, cfg.inner_steps,
                  z0=z0, differentiable=True)
     loss = rec.loss.mean() if cfg.trajectory_loss == "all" else rec.loss[-1].mean()
     m_loss = trainer.theta_update(loss)

@@ -1,5 +1,7 @@
-"""The fair comparison (llcore.compare), per-target L-BFGS (llcore.lbfgs), per-target speed-ups, and the probe that
-reports the fair comparison's figure while θ trains, with its early stop."""
+"""The fair comparison (llcore.compare), per-target L-BFGS (llcore.lbfgs), per-target speed-ups, the probe that
+reports the fair comparison's figure while θ trains, with its early stop; and the two options the comparison with an
+amortized start needs: refinement in X after k steps in Z (invert's refine_in_x) and roll-outs from a start
+function (Trainer's start)."""
 import numpy as np
 import pytest
 import torch
@@ -114,3 +116,66 @@ def test_fair_comparison_reports_per_target_statistics():
     assert o.summary["n"] == 16 and o.summary["median_interval"][0] <= o.summary["median"]
     assert "N=5: per-target speed-up median" in str(fair)
     assert {r["method"] for r in fair.rows} == {"reference", "landscape"}
+
+
+def test_refinement_in_x_after_k_steps_spans_landscape_and_descent_in_x():
+    from llcore import InnerOptimizer, RefineInX, starting_point
+    problem, (y, _) = least_squares()
+    problem.project = lambda x: x.clamp(-2, 2)
+    torch.manual_seed(0)
+    theta = ResidualMLP(dim_x=4, width=16)
+    adam = InnerOptimizer("adam", 0.05)
+    plain = invert(problem, y, theta, "adam", 0.1, 12)
+    assert torch.equal(invert(problem, y, theta, "adam", 0.1, 12, refine_in_x=RefineInX(12, adam)).loss, plain.loss)
+    x0 = theta(starting_point(problem, len(y), theta, torch.Generator().manual_seed(0))).detach()
+    in_x = invert(problem, y, None, adam, steps=12, x0=x0)
+    assert torch.equal(invert(problem, y, theta, "adam", 0.1, 12, refine_in_x=RefineInX(0, adam)).loss, in_x.loss)
+    mixed = invert(problem, y, theta, "adam", 0.1, 12, refine_in_x=RefineInX(4, adam))
+    assert torch.equal(mixed.loss[:5], plain.loss[:5]) and not torch.equal(mixed.loss, plain.loss)
+    assert mixed.meta["refine_in_x"]["after"] == 4 and mixed.z.shape == (16, 4)
+    with pytest.raises(ValueError, match="past the budget"):
+        invert(problem, y, theta, "adam", 0.1, 3, refine_in_x=RefineInX(4, adam))
+
+
+def test_the_e_step_rolls_out_from_the_start_function_and_resumes_bit_exactly(tmp_path):
+    problem, (y_train, _) = least_squares()
+    far = lambda y: torch.full((len(y), 4), 7.0)                             # noqa: E731  a start far from x_0 = 0
+    cfg = TrainConfig(rounds=3, batch_size=8, inner_steps=2, theta_steps=1, theta_batch=8)
+    torch.manual_seed(0)
+    trainer = Trainer(problem, ResidualMLP(dim_x=4, width=16), y_train, cfg, start=far)
+    trainer.e_step()
+    z0 = trainer.buffer.sample(8, torch.Generator().manual_seed(0))["z"]
+    assert float(z0.abs().max()) > 4                                          # the roll-outs started near 7, not 0
+    ckpt = tmp_path / "t.ckpt"
+    _, whole, _ = trained(problem, y_train, cfg, start=far)
+    part_cfg = TrainConfig(**{**cfg.__dict__, "rounds": 1})
+    trained(problem, y_train, part_cfg, start=far, checkpoint_path=ckpt)
+    theta, resumed, _ = trained(problem, y_train, cfg, start=far, checkpoint_path=ckpt)
+    assert all(torch.equal(a, b) for a, b in zip(whole.mapping.state_dict().values(), theta.state_dict().values()))
+
+
+def test_the_exact_lift_starts_a_trained_theta_at_the_given_x():
+    from llcore.inversion import lift, starting_point
+    problem, (y_train, _) = least_squares()
+    cfg = TrainConfig(rounds=5, batch_size=8, inner_steps=5, theta_steps=5, theta_batch=16, theta_lr=1e-2)
+    theta, _, _ = trained(problem, y_train, cfg)
+    x0 = torch.randn(6, 4, generator=torch.Generator().manual_seed(1))
+    rough = theta(theta.initial_z(x0)).detach()
+    exact = theta(lift(theta, x0)).detach()
+    assert float((rough - x0).abs().max()) > 1e-3                            # training moved θ off the identity
+    assert float((exact - x0).abs().max()) < 1e-4
+    z0 = starting_point(problem, 6, theta, x0=x0, exact=True)
+    assert torch.allclose(theta(z0).detach(), exact)
+
+
+def test_train_autocast_runs_f_in_bf16_while_theta_trains_and_nowhere_else():
+    problem, (y_train, y_probe) = least_squares()
+    base = dict(rounds=1, batch_size=8, inner_steps=3, theta_steps=2, theta_batch=16)
+    _, t32, h32 = trained(problem, y_train, TrainConfig(**base))
+    _, t16, h16 = trained(problem, y_train, TrainConfig(**base, train_autocast="bf16"))
+    assert t16.train_problem.autocast == "bf16" and t16.problem.autocast is None and problem.autocast is None
+    assert h16[0]["e_loss_T"] != h32[0]["e_loss_T"]                          # F ran in bf16 ...
+    assert h16[0]["e_loss_T"] == pytest.approx(h32[0]["e_loss_T"], rel=2e-2)  # ... to bf16's precision
+    assert all(p.dtype == torch.float32 for p in t16.mapping.parameters())
+    with pytest.raises(ValueError, match="train_autocast"):
+        TrainConfig(train_autocast="int8")
