@@ -131,3 +131,14 @@ def test_band_plots(tmp_path):
                   lrs={"b1": {"baseline": 0.1}}, log=False, xscale="symlog", first=0,
                   hlines={("robust accuracy", "b1"): {"no defense": 0.5}}, higher_is_better=True)
     assert p.is_file()
+
+
+def test_per_target_notes_speak_only_where_targets_and_the_mean_curve_disagree():
+    from llcore.repro.notebook import per_target_notes
+    pt = lambda med: {"n": 10, "median": med, "median_interval": [med - 0.1, med + 0.1], "mean": med,  # noqa: E731
+                      "fraction_gain": 0.4, "fraction_loss": 0.6, "fraction_capped": 0.0, "level": 0.95}
+    split = lambda curve, med: {"speedup_at": {"10": curve}, "speedup_per_target": {"baseline": {"10": pt(med)}}}  # noqa: E731
+    m = {"splits": {"agree": split(2.0, 1.8), "sides": split(1.4, 0.9), "apart": split(4.0, 2.0)}}
+    notes = per_target_notes(m)
+    assert [n.split(",")[0] for n in notes] == ["**sides", "**apart"]
+    assert "median 0.9 [0.8, 1]" in notes[0] and "against 1.4 on the mean curves" in notes[0]

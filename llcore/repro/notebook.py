@@ -196,7 +196,8 @@ def per_target_notes(m: dict, steps: Sequence[int] = (10,)) -> list[str]:
                 apart = curve is not None and max(curve, pt["median"]) > 1.5 * min(curve, pt["median"])
                 if curve is None or sides or apart:
                     against = f" against {curve:.2g} on the mean curves" if curve is not None else ""
-                    notes.append(f"**{name}, speed-up at {n} steps against {ref}, per target:** median {pt['median']:.2g} "
+                    who = {"strongest_x": "strongest_x (the strongest descent in X for the budget)"}.get(ref, ref)
+                    notes.append(f"**{name}, speed-up at {n} steps against {who}, per target:** median {pt['median']:.2g} "
                                  f"[{lo:.2g}, {hi:.2g}] ({pt['level']:.0%} bootstrap), mean {pt['mean']:.2g}; "
                                  f"{pt['fraction_gain']:.0%} of {pt['n']} targets gain{against}.")
     return notes
