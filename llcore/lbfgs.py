@@ -13,6 +13,8 @@ For a small x a quasi-Newton method is often the strongest descent a user could 
   search), so every point evaluated and returned is feasible; in Z, θ bounds its own output as usual.
 
 Seconds are summed over targets (one target after another): seconds[t] is when every target had done t evaluations.
+Where torch's line search breaks down (its step overflows float32 at a far too large lr), that target's solver stops:
+its best point is kept for the evaluations left, so its curve stays flat, as a user's would.
 """
 from __future__ import annotations
 
@@ -77,6 +79,10 @@ def solve(problem: Problem, y: Tensor, decode: Callable[[Tensor], Tensor], z0: T
                 opt.step(closure)
         except _Budget:
             pass
+        except (RuntimeError, OverflowError):      # the line search's step overflowed (a far too large lr): the
+            pass                                   # solver stops there; its best point stands for the evaluations left
+        rows += [rows[-1]] * (steps + 1 - len(rows))
+        clock += [clock[-1]] * (steps + 1 - len(clock))
         for t, r in enumerate(rows[: steps + 1]):
             loss[t, b] = r["value"]
             if metric is not None:

@@ -179,3 +179,26 @@ def test_train_autocast_runs_f_in_bf16_while_theta_trains_and_nowhere_else():
     assert all(p.dtype == torch.float32 for p in t16.mapping.parameters())
     with pytest.raises(ValueError, match="train_autocast"):
         TrainConfig(train_autocast="int8")
+
+
+def test_lbfgs_stops_a_target_where_its_line_search_breaks_down(monkeypatch):
+    # torch's strong-Wolfe search can overflow float32 at a far too large lr (seen on a pendulum at lr 100): the
+    # target keeps its best point for the evaluations left, the other targets are unaffected
+    problem, (y, _) = least_squares()
+    healthy = invert(problem, y[:2], None, "lbfgs", lr=1.0, steps=12)
+    step = torch.optim.LBFGS.step
+    calls = {"n": 0}
+
+    def breaking(self, closure):
+        calls["n"] += 1
+        if calls["n"] == 1:                                       # the first target: 3 evaluations, then the overflow
+            for _ in range(3):
+                closure()
+            raise RuntimeError("value cannot be converted to type float without overflow")
+        return step(self, closure)
+
+    monkeypatch.setattr(torch.optim.LBFGS, "step", breaking)
+    rec = invert(problem, y[:2], None, "lbfgs", lr=1.0, steps=12)
+    assert rec.loss.shape == (13, 2) and torch.isfinite(rec.loss).all()
+    assert (rec.loss[3:, 0] == rec.loss[2, 0]).all()                # flat after its breakdown
+    assert torch.equal(rec.loss[:, 1], healthy.loss[:, 1])
