@@ -34,13 +34,18 @@ are written to DIR/parts/<problem>/<level>/seed<s>.json as soon as they are meas
 and the measurement's settings are unchanged; the reference of each seed is cached. With everything in place a rerun
 trains and measures nothing and only rewrites metrics.json and the figures.
 
-How long. Smoke (toy, 4 levels × 2 seeds, a handful of targets): about 25 s on one thread, of which about 1 s per θ
-level and seed, the rest the searches. Default profile, one thread: θ's training at the default level takes what the
-notebook's θ takes (results/default/run_times.md: about 18 s toy, 190 s pose, 390 s mnist, 325 s faces per seed);
-a level costs rounds × (T·batch + K·theta_batch) evaluations of F relative to that, so ×1/4, ×1, ×4 and ×16 cost
-about 0.4, 1, 3 and 10 times the default's θ for the GANs (batch 64, theta_batch 64) and 0.6, 1, 2.4 and 6.4 for the
-toy (theta_batch 256): per problem and seed about 14 default θ trainings (toy ~10) plus the searches (minutes per
-level and seed; the references once per seed). `estimate(problem, seconds)` computes this from the table.
+How long (one thread, a shared 2-core machine). Smoke, toy, 4 levels × 2 seeds: about 25 s CPU in all; a level
+and seed is θ's training (under 0.4 s) and its measurement (about 2-3 s: the two searches in Z with L-BFGS among the
+families, then the test splits), the rest the two seeds' references and the imports. Smoke with two levels: pose
+about 60 s, mnist about 60 s (its briefly trained GAN and encoder included), faces about 110 s. Default profile:
+θ's training at the default level takes what the notebook's θ takes (results/default/run_times.md and the
+notebooks' metrics: about 18 s toy, 190 s pose, 390 s mnist, 325 s faces per seed); a level costs rounds ×
+(T·batch + K·theta_batch) evaluations of F relative to that (`estimate(problem, seconds)`): ×1/4, ×1, ×4, ×16 cost
+about 0.4, 1, 3 and 10 default θ trainings (toy, theta_batch 256: 0.45, 1, 2.4, 6.4), so ~14 per seed (toy ~10).
+Measuring one (level, seed) costs the notebook's validation searches and a few test runs: roughly 15 s toy, 1-2 min
+pose, 2-3 min mnist, 5-8 min faces, plus the references once per seed (about twice that). With 2 seeds, per
+problem: toy ~10 min, pose ~2 h, mnist ~3.5-4 h, faces ~4 h of CPU (the default level's θ is free for the seeds the
+notebook has trained and cached).
 """
 from __future__ import annotations
 
@@ -48,7 +53,6 @@ import argparse
 import hashlib
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -62,7 +66,6 @@ import torch
 torch.set_num_threads(1)    # the cache keys hold the thread count: one thread, as the notebooks run
 
 from llcore import compare                                                   # noqa: E402
-from llcore.checkpoint import torch_load                                     # noqa: E402
 from llcore.compare import Choice, Family                                    # noqa: E402
 from llcore.config import TrainConfig                                        # noqa: E402
 from llcore.inversion import Record                                          # noqa: E402
@@ -120,7 +123,7 @@ PROBLEMS = {
 # to be quoted.
 SHORT = dict(search_grid=(0.1, 1.0), min_horizon=30)
 SMOKE = {
-    "toy": dict(n_train=256, n_val=8, n_test=8, budget=12, theta_width=32, rounds=4, batch_size=8, inner_steps=5,
+    "toy": dict(n_train=256, n_val=6, n_test=6, budget=12, theta_width=32, rounds=4, batch_size=8, inner_steps=5,
                 theta_steps=4, theta_batch=32, **SHORT),
     "pose": dict(n_train=128, n_val=8, n_test=8, budget=12, theta_width=32, rounds=4, batch_size=8, inner_steps=5,
                  theta_steps=2, theta_batch=16, **SHORT),
@@ -174,7 +177,8 @@ def level_train(train: dict, level: str) -> dict:
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; choose among {', '.join(LEVELS)}")
     fr, fb = LEVELS[level]
-    return {**train, "rounds": max(1, round(train["rounds"] * fr)), "batch_size": max(1, round(train["batch_size"] * fb))}
+    return {**train, "rounds": max(1, round(train["rounds"] * fr)),
+            "batch_size": max(1, round(train["batch_size"] * fb))}
 
 
 def rollouts(train: dict) -> int:
@@ -234,6 +238,11 @@ def digest(obj) -> str:
 
 # θ
 
+def checkpoint_path(name: str) -> Path:
+    """Where θ with cache key `name` keeps its checkpoint while it trains (removed once θ is cached)."""
+    return cache_dir() / "theta_scaling_checkpoints" / f"{name}.pt"
+
+
 def trained_theta(setup: Setup, p: dict, train: dict, seed: int, log: Callable[[str], None] = print):
     """θ for `seed` trained with `train`, cached under the notebook's kind and key (what the notebook's
     `trained_theta` builds, the same artifact), checkpointed every CHECKPOINT_EVERY rounds while it trains so an
@@ -242,13 +251,13 @@ def trained_theta(setup: Setup, p: dict, train: dict, seed: int, log: Callable[[
     width, depth = p["theta_width"], p["theta_depth"]
     key = setup.theta_key(width, depth, train, seed, None)
     name = cache_key(setup.theta_kind, key)
-    ckpt = cache_dir() / "theta_scaling_checkpoints" / f"{name}.pt"
+    ckpt = checkpoint_path(name)
 
     def build() -> dict:
         set_seed(seed)
         theta = setup.theta(width, depth).to(setup.device)
-        trainer = Trainer(setup.problem, theta, setup.y_train, TrainConfig(**train, seed=seed, checkpoint_every=CHECKPOINT_EVERY),
-                          checkpoint_path=ckpt)
+        config = TrainConfig(**train, seed=seed, checkpoint_every=CHECKPOINT_EVERY)
+        trainer = Trainer(setup.problem, theta, setup.y_train, config, checkpoint_path=ckpt)
         history = trainer.train(progress=False)
         return {"state": {k: v.cpu() for k, v in theta.state_dict().items()}, "history": history,
                 "seconds": trainer.seconds}
@@ -320,7 +329,8 @@ def reference(problem: str, setup: Setup, p: dict, seed: int, enc=None, enc_key:
               log: Callable[[str], None] = print) -> dict:
     """The θ-independent side for `seed`, cached: {"reference" (and "encoder" for the GANs): {"choices": {N: choice
     dict}, "records": {split: {N: {"loss", "metric" (horizon+1, B), "seconds" (horizon+1,), "x", "z"}}},
-    "start_metric": {split: {N: mean metric at that choice's x_0}}}} on the test targets of seed `seed`, horizon steps each."""
+    "start_metric": {split: {N: mean metric at that choice's x_0}}}} on the test targets of seed `seed`, horizon
+    steps each."""
     spec = PROBLEMS[problem]
     h = horizon(p)
     config = {"problem": problem, "setup": setup.key, "seed": seed, "budget": p["budget"], "horizon": h,
@@ -545,7 +555,8 @@ def figure(name: str, entry: dict, path: Path) -> Path:
                 axes[1].errorbar(x, m, yerr=[[m - lo], [hi - m]], fmt="o", color=colour, capsize=3,
                                  label=label if first else None)
     default = [e["rollouts"] for e in entry["levels"].values() if e["default"]]
-    for ax, ylabel in zip(axes, (f"gain at {SMALL_STEP} steps (reference's {entry['settings']['metric']} / landscape's)",
+    metric = entry["settings"]["metric"]
+    for ax, ylabel in zip(axes, (f"gain at {SMALL_STEP} steps (reference's {metric} / landscape's)",
                                  f"per-target median speed-up at {SMALL_STEP} steps")):
         ax.axhline(1.0, color="grey", lw=1, ls="--", label="tie")
         for d in default:
@@ -593,8 +604,8 @@ def study(problems: Sequence[str], profile: str = "default", seeds: Sequence[int
         log(f"wrote {path} and {figure(name, entry, out / 'figures' / f'{name}.png')}")
     for name, t in metrics.get("trend", {}).items():
         lo, hi = t["interval"]
-        log(f"{name}: gain at {SMALL_STEP} × {t['factor_per_doubling']:.3g} per doubling of θ's roll-outs "
-            f"(log slope {t['slope_per_doubling']:.3g}, {t['level']:.0%} interval [{lo:.3g}, {hi:.3g}]): {t['verdict']}")
+        log(f"{name}: gain at {SMALL_STEP} × {t['factor_per_doubling']:.3g} per doubling of θ's roll-outs (log slope "
+            f"{t['slope_per_doubling']:.3g}, {t['level']:.0%} interval [{lo:.3g}, {hi:.3g}]): {t['verdict']}")
     return metrics
 
 
