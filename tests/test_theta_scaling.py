@@ -234,3 +234,10 @@ def test_theta_is_the_notebooks_and_resumes_from_its_checkpoint(tmp_path, monkey
     assert not ts.checkpoint_path(name).exists()                               # removed once θ is cached
     assert len(art["history"]) == train["rounds"] == len(art_nb["history"])
     assert all(torch.equal(a, b) for a, b in zip(theta.state_dict().values(), mine_nb.state_dict().values()))
+
+
+def test_estimate_scales_the_default_seconds_by_the_f_evaluations():
+    e = ts.estimate("mnist", 100.0, seeds=2)                 # 01's mnist: T·batch = K·theta_batch = 1280 per round
+    assert math.isclose(e[ts.DEFAULT_LEVEL], 200.0)
+    assert math.isclose(e["x16"], 200.0 * 4 * (20 * 256 + 20 * 64) / (20 * 64 + 20 * 64))
+    assert math.isclose(e["total"], sum(v for k, v in e.items() if k != "total"))

@@ -269,17 +269,20 @@ def trained_theta(setup: Setup, p: dict, train: dict, seed: int, log: Callable[[
     return theta.to(setup.device).eval(), art, name
 
 
-def encoder(problem: str, setup: Setup, p: dict, log: Callable[[str], None] = print):
-    """01's encoder E (images (B, C, H, W) -> latents (B, nz)), cached under the notebook's kind and key (built from
-    the notebook's default θ settings, as 01 keys it)."""
-    from llcore.tasks.encoder import load_encoder, train_encoder
-    train = notebook_train(problem, p)
+def encoder_key(setup: Setup, p: dict, train: dict) -> tuple[str, dict]:
+    """01's encoder's cache kind and key (from the notebook's default θ settings `train`, as 01 keys it)."""
     key = {k: v for k, v in setup.theta_key(p["theta_width"], p["theta_depth"], train, None, None).items()
            if k != "seed"}
-    art = cached(f"{GAN_EXPERIMENTS[p['generator']]}_encoder", {**key, "encoder_steps": p["encoder_steps"]},
-                 lambda: train_encoder(setup.extras["G"], setup.y_train, setup.extras["latent_dim"],
-                                       steps=p["encoder_steps"], seed=0, progress=False), log=log)
-    return load_encoder(art).to(setup.device), art
+    return f"{GAN_EXPERIMENTS[p['generator']]}_encoder", {**key, "encoder_steps": p["encoder_steps"]}
+
+
+def encoder(problem: str, setup: Setup, p: dict, log: Callable[[str], None] = print):
+    """01's encoder E (images (B, C, H, W) -> latents (B, nz)), cached under the notebook's kind and key."""
+    from llcore.tasks.encoder import load_encoder, train_encoder
+    kind, key = encoder_key(setup, p, notebook_train(problem, p))
+    art = cached(kind, key, lambda: train_encoder(setup.extras["G"], setup.y_train, setup.extras["latent_dim"],
+                                                  steps=p["encoder_steps"], seed=0, progress=False), log=log)
+    return load_encoder(art).to(setup.device)
 
 
 # the reference (θ-independent: once per seed)
@@ -325,17 +328,23 @@ def search_x(setup: Setup, p: dict, spec: Spec, starts: dict, seed: int, mapping
     return out
 
 
-def reference(problem: str, setup: Setup, p: dict, seed: int, enc=None, enc_key: str = "",
-              log: Callable[[str], None] = print) -> dict:
-    """The θ-independent side for `seed`, cached: {"reference" (and "encoder" for the GANs): {"choices": {N: choice
-    dict}, "records": {split: {N: {"loss", "metric" (horizon+1, B), "seconds" (horizon+1,), "x", "z"}}},
-    "start_metric": {split: {N: mean metric at that choice's x_0}}}} on the test targets of seed `seed`, horizon
-    steps each."""
+def reference_key(problem: str, setup: Setup, p: dict, seed: int) -> dict:
+    """What identifies the reference of `seed` (its cache key's configuration; the encoder's cache key included)."""
     spec = PROBLEMS[problem]
-    h = horizon(p)
-    config = {"problem": problem, "setup": setup.key, "seed": seed, "budget": p["budget"], "horizon": h,
-              "n_val": int(setup.y_val.shape[0]), "n_test": p["n_test"], "splits": list(spec.splits),
-              "families": [f.label for f in spec.families], "grid": grid(p), "encoder": enc_key}
+    enc = cache_key(*encoder_key(setup, p, notebook_train(problem, p))) if spec.encoder else ""
+    return {"problem": problem, "setup": setup.key, "seed": seed, "budget": p["budget"], "horizon": horizon(p),
+            "n_val": int(setup.y_val.shape[0]), "n_test": p["n_test"], "splits": list(spec.splits),
+            "families": [f.label for f in spec.families], "grid": grid(p), "encoder": enc}
+
+
+def reference(problem: str, setup: Setup, p: dict, seed: int, enc=None,
+              log: Callable[[str], None] = print) -> tuple[dict, str]:
+    """The θ-independent side for `seed`, cached: ({"reference" (and "encoder", from E = `enc`, for the GANs):
+    {"choices": {N: choice dict}, "records": {split: {N: {"loss", "metric" (horizon+1, B), "seconds" (horizon+1,),
+    "x", "z"}}}, "start_metric": {split: {N: mean metric at that choice's x_0}}}} on the test targets of seed
+    `seed`, horizon steps each; its cache key)."""
+    spec, h = PROBLEMS[problem], horizon(p)
+    config = reference_key(problem, setup, p, seed)
 
     def build() -> dict:
         sides = {"reference": reference_starts(problem, setup, p, seed)}
@@ -416,16 +425,14 @@ def run_problem(problem: str, profile: str, seeds: Sequence[int], levels: Sequen
                 "n_val": int(setup.y_val.shape[0]), "n_test": p["n_test"], "splits": list(spec.splits),
                 "families": [f.label for f in spec.families], "grid": list(grid(p)), "which": setup.which,
                 "metric": setup.metric, "theta": {"width": p["theta_width"], "depth": p["theta_depth"]},
-                "train_default": base, "default_level": DEFAULT_LEVEL, "encoder": spec.encoder,
-                }
+                "train_default": base, "default_level": DEFAULT_LEVEL, "encoder": spec.encoder}
     refs_by_seed, enc = {}, {}
 
     def refs_for(seed: int):
         if seed not in refs_by_seed:
             if spec.encoder and not enc:
-                enc["E"], art = encoder(problem, setup, p, log)
-                enc["key"] = digest({"steps": p["encoder_steps"], "seconds": art["seconds"]})
-            refs_by_seed[seed] = reference(problem, setup, p, seed, enc.get("E"), enc.get("key", ""), log)
+                enc["E"] = encoder(problem, setup, p, log)
+            refs_by_seed[seed] = reference(problem, setup, p, seed, enc.get("E"), log)
         return refs_by_seed[seed]
 
     entry = {"notebook": spec.notebook + (f" ({spec.run})" if spec.run else ""), "settings": settings,
@@ -439,13 +446,14 @@ def run_problem(problem: str, profile: str, seeds: Sequence[int], levels: Sequen
             path = part_path(out, problem, lv, seed)
             theta_name = cache_key(setup.theta_kind, setup.theta_key(p["theta_width"], p["theta_depth"], train, seed,
                                                                       None))
-            want = digest({"theta": theta_name, "settings": settings, "seed": seed})
+            ref_name = cache_key("theta_scaling_reference", reference_key(problem, setup, p, seed))
+            want = digest({"theta": theta_name, "reference": ref_name, "settings": settings, "seed": seed})
             old = json.loads(path.read_text()) if path.exists() else None
             if old is not None and old.get("key") == want:
                 log(f"{problem} {lv} seed {seed}: measured already ({path})")
                 lv_entry["seeds"].append(old["numbers"])
                 continue
-            (refs, ref_name) = refs_for(seed)
+            refs, _ = refs_for(seed)
             t = time.perf_counter()
             theta, art, _ = trained_theta(setup, p, train, seed, log)
             numbers = {"seed": seed, "train_seconds": float(art["seconds"]), "rounds_trained": len(art["history"]),
