@@ -18,6 +18,7 @@ rules (claims 5, 7, 8 in the 04 columns) are those of notebook 04's claims cell,
                                              (which carries the table, `llcore.repro.report.write_results_index`)
                                              and README.md's block between CLAIMS_START and CLAIMS_END (the
                                              index also refreshes README.md's status table, llcore.repro.status)
+                                             and results/CLAIMS.md (llcore.repro.claims_doc)
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from typing import Callable
 from .ablations import compare_finals, unrolled_verdict
 from .controls import SMALL_STEP
 from .io import atomic_write_text
-from .report import between, is_capped, is_number, markdown_table, replace_between
+from .markdown import between, compact_table, is_number, markdown_table, replace_between
+from .report import is_capped
 
 HELD, NOT_HELD, NOISE, NOT_MEASURED = "held", "not held", "within noise", "not measured"
 VERDICTS = (HELD, NOT_HELD, NOISE, NOT_MEASURED)
@@ -106,6 +108,12 @@ class Cell:
     text: str = ""
     links: tuple[str, ...] = ()
     others: list[tuple[str, "Cell"]] = field(default_factory=list)   # the same rule on other splits, shown after
+    # the numbers behind the verdict, formatted, for results/CLAIMS.md: the claim's side, the other side, the noise
+    ours: str = ""
+    theirs: str = ""
+    sd: str = ""
+    split: str = ""                                                   # the split (or problem) the rule read
+    extra: list[tuple[str, "Cell"]] = field(default_factory=list)    # a second comparison on the same split
 
     def markdown(self, base: str) -> str:
         if self.verdict == NOT_MEASURED and not self.others:
@@ -123,7 +131,7 @@ def fewer_steps(split: dict) -> Cell:
     if not is_number(s):
         return Cell(NOT_MEASURED)
     text = f"{g(s)}×" if reached is not False else f"never reached ({g(s)}×)"
-    return Cell(speedup_verdict(s, reached), text)
+    return Cell(speedup_verdict(s, reached), text, ours=text, theirs="1×")
 
 
 def versus(split: dict, a: tuple, b: tuple, words: str) -> Cell:
@@ -133,7 +141,8 @@ def versus(split: dict, a: tuple, b: tuple, words: str) -> Cell:
     verdict = compare(va, sa, vb, sb, bool(split.get("higher_is_better")))
     if verdict == NOT_MEASURED:
         return Cell(NOT_MEASURED)
-    return Cell(verdict, words.format(a=g(va), b=g(vb)) + f" (noise {g(noise(sa, sb))})")
+    return Cell(verdict, words.format(a=g(va), b=g(vb)) + f" (noise {g(noise(sa, sb))})", ours=g(va), theirs=g(vb),
+                sd=g(noise(sa, sb)))
 
 
 def better_at(split: dict, step: int = SMALL_BUDGET) -> Cell:
@@ -146,7 +155,8 @@ def ood(split: dict, step: int = SMALL_BUDGET) -> Cell:
     one, two = fewer_steps(split), better_at(split, step)
     if NOT_MEASURED in (one.verdict, two.verdict):
         return Cell(NOT_MEASURED)
-    return Cell(combine(one.verdict, two.verdict), f"{one.text}; at {step} steps {two.text}")
+    return Cell(combine(one.verdict, two.verdict), f"{one.text}; at {step} steps {two.text}",
+                ours=f"{one.ours}; {two.ours} at {step}", theirs=f"{one.theirs}; {two.theirs} at {step}", sd=two.sd)
 
 
 def one_step_defense(split: dict, step: int = ONE_STEP) -> Cell:
@@ -178,7 +188,9 @@ def smoother_in_z(problem: dict, measures=SMOOTHNESS) -> Cell:
         z_votes, x_votes, ties = z_votes + (v == HELD), x_votes + (v == NOT_HELD), ties + (v == NOISE)
     verdict = HELD if z_votes > x_votes else (NOISE if z_votes == x_votes == 0 else NOT_HELD)
     return Cell(verdict, f"Z smoother on {z_votes}, X on {x_votes}, within noise {ties} of {len(measures)} measures "
-                         f"({n_targets} targets, {n_seeds} seed{'s' if n_seeds > 1 else ''})")
+                         f"({n_targets} targets, {n_seeds} seed{'s' if n_seeds > 1 else ''})",
+                ours=f"{z_votes} of {len(measures)} measures", theirs=f"{x_votes} of {len(measures)} measures",
+                sd=f"{ties} within noise")
 
 
 # the ablations (notebook 04's claims cell, recomputed from metrics.json)
@@ -203,8 +215,9 @@ def compare_variants(ablations: dict, problem: str, a: str, b: str) -> Cell:
     if va is None or vb is None or not all(is_number(v.get("final")) for v in (va, vb)):
         return Cell(NOT_MEASURED)
     _, verdict = compare_finals(ablations, problem, a, b)
+    sd = g(noise(va.get('final_spread'), vb.get('final_spread')))
     return Cell(FROM_04[verdict], f"{VARIANT_WORDS.get(a, a)} {g(va['final'])} vs {VARIANT_WORDS.get(b, b)} "
-                                  f"{g(vb['final'])} (noise {g(noise(va.get('final_spread'), vb.get('final_spread')))})")
+                                  f"{g(vb['final'])} (noise {sd})", ours=g(va["final"]), theirs=g(vb["final"]), sd=sd)
 
 
 def ablation_fewer_steps(ablations: dict, problem: str) -> Cell:
@@ -215,7 +228,8 @@ def ablation_fewer_steps(ablations: dict, problem: str) -> Cell:
     s, sd, reached = v["speedup_steps"], v.get("speedup_steps_spread"), v.get("speedup_steps_reached", True)
     text = f"{g(s)} ± {g(sd)}×" if is_number(sd) else f"{g(s)}×"
     text += "" if reached is not False else " never reached"
-    return Cell(speedup_verdict(s, reached, sd), text)
+    return Cell(speedup_verdict(s, reached, sd), text, ours=f"{g(s)}×" + ("" if reached is not False else
+                                                                         " (never reached)"), theirs="1×", sd=g(sd))
 
 
 def coordinate_vs_unrolled(ablations: dict, problem: str) -> Cell:
@@ -230,7 +244,10 @@ def coordinate_vs_unrolled(ablations: dict, problem: str) -> Cell:
     text = (f"{verdict.split(': ', 1)[-1]} (final {g(vf['final'])} vs {g(vu['final'])}, training "
             f"{g(vf['train_seconds'])} vs {g(vu['train_seconds'])} s"
             + ("" if not (is_number(mf) and is_number(mu)) else f", peak memory {g(mf)} vs {g(mu)} MiB") + ")")
-    return Cell(HELD if verdict.startswith("held") else NOT_HELD, text)
+    side = lambda v, mib: (f"final {g(v['final'])}, {g(v['train_seconds'])} s"           # noqa: E731
+                           + (f", {g(mib)} MiB" if is_number(mib) else ""))
+    return Cell(HELD if verdict.startswith("held") else NOT_HELD, text, ours=side(vf, mf), theirs=side(vu, mu),
+                sd=g(noise(vf.get("final_spread"), vu.get("final_spread"))))
 
 
 # the table: columns (experiments) × claims
@@ -285,22 +302,26 @@ def on_splits(metrics: dict | None, col: Column, names: tuple, rule: Callable[[d
     if not present or not names[0] or names[0] not in present:
         return Cell(NOT_MEASURED)
     cell = rule(splits[present[0]])
+    cell.split = present[0]
     cell.others = [(n, rule(splits[n])) for n in present[1:]]
     if cell.verdict != NOT_MEASURED or any(c.verdict != NOT_MEASURED for _, c in cell.others):
         cell.links = tuple(dict.fromkeys(f"{col.experiment}/{t}" for t in tables))
     return cell
 
 
-def linked(cell: Cell, *links: str) -> Cell:
+def linked(cell: Cell, *links: str, split: str = "") -> Cell:
+    """`cell` with its source files (when it measured something) and the split or problem it read."""
     if cell.verdict != NOT_MEASURED:
         cell.links = links
+        cell.split = split
     return cell
 
 
 def cell_fewer_steps(col: Column, m: dict) -> Cell:
     if col.ablation_problem:
         return linked(ablation_fewer_steps(m.get("ablations") or {}, col.ablation_problem),
-                      "ablations/tables/ablations.md")
+                      "ablations/tables/ablations.md",
+                      split=f"{col.ablation_problem} (04)")
     return on_splits(m.get(col.experiment), col, (col.main, *col.also), fewer_steps, col.speedups_table)
 
 
@@ -323,7 +344,8 @@ def cell_one_step(col: Column, m: dict) -> Cell:
 def cell_random_theta(col: Column, m: dict) -> Cell:
     if col.ablation_problem:
         return linked(compare_variants(m.get("ablations") or {}, col.ablation_problem, "random_theta", "baseline"),
-                      "ablations/tables/ablations.md")
+                      "ablations/tables/ablations.md",
+                      split=f"{col.ablation_problem} (04)")
     return on_splits(m.get(col.experiment), col, (col.main,), random_theta_helps, col.curves_table)
 
 
@@ -335,21 +357,23 @@ def cell_smoother(col: Column, m: dict) -> Cell:
     cell = smoother_in_z({**problem, "n_seeds": len(seeds) if isinstance(seeds, list) else 1})
     if cell.verdict != NOT_MEASURED:
         cell.text = "05: " + cell.text
-    return linked(cell, "landscape/tables/measures.md")
+    return linked(cell, "landscape/tables/measures.md", split=f"{col.landscape_problem} (05)")
 
 
 def cell_replay(col: Column, m: dict) -> Cell:
     if not col.ablation_problem:
         return Cell(NOT_MEASURED)
     return linked(compare_variants(m.get("ablations") or {}, col.ablation_problem, "full", "no_replay"),
-                  "ablations/tables/ablations.md")
+                  "ablations/tables/ablations.md",
+                      split=f"{col.ablation_problem} (04)")
 
 
 def cell_unrolled(col: Column, m: dict) -> Cell:
     if not col.ablation_problem:
         return Cell(NOT_MEASURED)
     return linked(coordinate_vs_unrolled(m.get("ablations") or {}, col.ablation_problem),
-                  "ablations/tables/ablations.md")
+                  "ablations/tables/ablations.md",
+                      split=f"{col.ablation_problem} (04)")
 
 
 def cell_not_measured(col: Column, m: dict) -> Cell:
@@ -369,6 +393,7 @@ def strongest(split: dict, step: int = SMALL_BUDGET) -> Cell:
     if cell.verdict != NOT_MEASURED and "strongest_x" in curves:
         at_budget = versus(split, ("landscape", budget), ("strongest_x", budget), f"{{a}} vs {{b}} at {budget}")
         cell.text += f"; at the budget {at_budget.verdict}: {at_budget.text}"
+        cell.extra = [(f"at the budget ({budget} steps)", at_budget)]
     return cell
 
 
@@ -395,6 +420,8 @@ class Claim:
     title: str
     rule: str                                  # in plain words, printed under the table
     cell: Callable[[Column, dict], Cell]
+    sentence: str = ""                         # the rule in one sentence (results/CLAIMS.md)
+    sides: tuple[str, str] = ("landscape", "baseline")   # what Cell.ours and Cell.theirs measure
 
 
 def splits_in_words(attr: str, also: str) -> str:
@@ -415,33 +442,48 @@ CLAIMS = (
           "needs to reach it, docs/results.md) on the in-distribution split. Not held when landscape never reaches "
           "that value (`speedup_steps_reached` false) or the ratio is at most 1; within noise when |speed-up − 1| is "
           "at most its standard deviation over seeds (recorded only by the ablations, 04); held otherwise.",
-          cell_fewer_steps),
+          cell_fewer_steps,
+          "held when landscape reaches the baseline's own value at the budget in fewer steps than the baseline "
+          "needs for it, beyond the spread over seeds.", ("landscape's speed-up", "baseline")),
     Claim(f"2. better result at a small fixed budget ({SMALL_BUDGET} steps)",
           f"landscape against the baseline at step {SMALL_BUDGET} of the in-distribution split, each the mean over "
-          "targets and seeds, compared beyond the noise.", cell_small_budget),
+          "targets and seeds, compared beyond the noise.", cell_small_budget,
+          f"held when landscape's mean at step {SMALL_BUDGET} is better than the baseline's by more than the noise.",
+          (f"landscape at {SMALL_BUDGET}", f"baseline at {SMALL_BUDGET}")),
     Claim("3. out-of-distribution generalization",
           f"rules 1 and 2 on the out-of-distribution split ({splits_in_words('ood', 'ood_also')}): held when both "
-          "hold, not held when either is not held, else within noise.", cell_ood),
+          "hold, not held when either is not held, else within noise.", cell_ood,
+          "held when claims 1 and 2 both hold on the out-of-distribution split.", ("landscape", "baseline")),
     Claim("4. one-step adversarial defense beats multi-step reversal",
           f"robust accuracy of landscape after {ONE_STEP} reversal step against the baseline's reversal after its "
-          "whole budget, compared beyond the noise (defense only).", cell_one_step),
+          "whole budget, compared beyond the noise (defense only).", cell_one_step,
+          f"held when robust accuracy after {ONE_STEP} landscape reversal step beats the baseline's reversal after its "
+          "whole budget by more than the noise.", (f"landscape after {ONE_STEP} step", "baseline after its budget")),
     Claim("5. a random θ already helps",
           "an untrained random θ (descent in Z, x = θ(z)) against the baseline at the budget, compared beyond the "
-          "noise (04's rule for 'even a random θ beats descent in X').", cell_random_theta),
+          "noise (04's rule for 'even a random θ beats descent in X').", cell_random_theta,
+          "held when descent in Z through an untrained random θ ends better than the baseline by more than the noise.",
+          ("random θ at the budget", "baseline at the budget")),
     Claim("6. a smoother landscape in Z",
           "05's smoothness measures, Z against X (" + "; ".join(f"{label}: {better} is smoother"
                                                               for _, label, better in SMOOTHNESS)
           + "). Each measure votes for Z, for X, or for neither when the difference is within sqrt(se_X² + se_Z²), "
           "se the standard error of the mean over the targets and seeds (05 ran one seed, so θ's own variation is "
           "not in this noise). Held when Z gets more votes than X, within noise when no measure votes, not held "
-          "otherwise.", cell_smoother),
+          "otherwise.", cell_smoother,
+          "held when more of 05's smoothness measures favour Z than X, each beyond its noise.",
+          ("measures favouring Z", "measures favouring X")),
     Claim("7. the replay buffer matters",
           "04's final metric of the full method against the variant without replay (a buffer of one round), "
-          "compared beyond the noise (04's rule).", cell_replay),
+          "compared beyond the noise (04's rule).", cell_replay,
+          "held when the full method ends better than the variant without replay by more than the noise.",
+          ("full method", "no replay")),
     Claim("8. coordinate descent vs back-propagation through the unrolled steps",
           "04's rule: held when coordinate descent is not worse beyond noise on the final metric, not slower to "
           "train beyond the noise of the training times, and uses no more peak memory; not held otherwise.",
-          cell_unrolled),
+          cell_unrolled,
+          "held when coordinate descent is no worse, no slower to train and no hungrier for memory than "
+          "back-propagation through the unrolled steps.", ("coordinate descent", "unrolled")),
     Claim("9. against the strongest baseline in X (any optimizer family, tuned)",
           f"landscape against the strongest descent in X a user could pick (llcore/repro/controls.py): optimizer "
           f"family (Adam, Adam with β₁ = 0.5 or 0, plain gradient descent), learning rate and start searched on the "
@@ -449,12 +491,17 @@ CLAIMS = (
           f"(`landscape_10`), compared at step {SMALL_BUDGET} beyond the noise, in and out of distribution; the "
           "comparison at the budget (landscape against `strongest_x`, searched for the budget) is shown after it. "
           "Not measured where a notebook does not run these controls.",
-          cell_strongest),
+          cell_strongest,
+          f"held when landscape beats the strongest tuned descent in X at step {SMALL_BUDGET} by more than the noise.",
+          ("landscape", "strongest descent in X")),
     Claim("10. beyond the learned start (descent in X from θ(z₀))",
           f"landscape against descent in X started at landscape's own starting point θ(z₀) (`theta_start`: the "
           f"baseline's optimizer, its own tuned learning rate) at step {SMALL_BUDGET}, beyond the noise: how much of "
           "the lead is the learned landscape rather than the learned start. Not measured where a notebook does not "
-          "run that control.", cell_start),
+          "run that control.", cell_start,
+          f"held when landscape beats descent in X started from θ(z₀) at step {SMALL_BUDGET} by more than the "
+          "noise.",
+          (f"landscape at {SMALL_BUDGET}", f"from θ(z₀) at {SMALL_BUDGET}")),
 )
 
 
@@ -662,7 +709,8 @@ def write_speedup_figure(profile_dir: Path) -> Path | None:
 
 
 def write_all(repo: Path, profile: str = PROFILE) -> list[Path]:
-    """The figure, results/README.md (which carries the table) and README.md's block, from the committed metrics."""
+    """The figure, results/README.md (which carries the table), README.md's block and results/CLAIMS.md (each claim's
+    rule and its numbers per experiment, `llcore.repro.claims_doc`), from the committed metrics."""
     from llcore.repro.report import write_results_index
     results_root = Path(repo) / "results"
     written = [write_results_index(results_root)]          # redraws the figure too (report.claims_section)
@@ -670,6 +718,11 @@ def write_all(repo: Path, profile: str = PROFILE) -> list[Path]:
         written.insert(0, results_root / profile / FIGURE)
     if write_readme_block(Path(repo) / "README.md", results_root, profile):
         written.append(Path(repo) / "README.md")
+    from llcore.repro import claims_doc
+    metrics = load_metrics(results_root / profile)
+    if metrics:
+        written.append(atomic_write_text(results_root / claims_doc.FILE,
+                                         claims_doc.claims_document(metrics, f"{profile}/", profile)))
     return written
 
 

@@ -9,59 +9,22 @@ README.md (between its markers, when it has them) is refreshed with it, and so i
 (`llcore.repro.status`, read from the run-time ledger). The index is only ever generated, never
 edited by hand, so it cannot drift from the numbers.
 
-`markdown_table` is shared with `llcore.repro.ledger` (run_times.md), `llcore.repro.status` and `llcore.repro.results.write_table`.
+The Markdown helpers live in `llcore.repro.markdown`; `markdown_table` is also importable from here, where
+`llcore.repro.results.write_table` and `benchmarks/device_check.py` read it.
 """
 
 from __future__ import annotations
 
 import json
-from numbers import Real
 from pathlib import Path
 
 from llcore.repro.io import atomic_write_text
+from llcore.repro.markdown import MISSING, between, fmt, is_number, markdown_table, replace_between  # noqa: F401
 
 INDEX_PROFILES = ("default", "paper")  # `smoke` is CI-only and git-ignored
 EXPERIMENT_ORDER = ("toy", "gan_inversion", "gan_inversion_faces", "adversarial_defense", "human_pose", "ablations",
                     "landscape", "your_problem")
 HEADLINE_N = "10"  # the `speedup_at` entry shown in the headline table
-MISSING = "–"
-
-# helpers
-
-
-def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table with padded columns, readable both rendered and in a terminal."""
-    cells = [[str(c).replace("|", "\\|").replace("\n", " ") for c in row] for row in [headers, *rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines) + "\n"
-
-
-def between(doc: str, start: str, end: str) -> str | None:
-    """The part of `doc` from the marker `start` to the marker `end` (both included), or None."""
-    i = doc.find(start)
-    j = doc.find(end, i) if i >= 0 else -1
-    return doc[i:j + len(end)] if j >= 0 else None
-
-
-def replace_between(doc: str, start: str, end: str, new: str) -> str | None:
-    """`doc` with its marked part (`between`) replaced by `new`; None when `doc` lacks the markers."""
-    old = between(doc, start, end)
-    return None if old is None else doc.replace(old, new, 1)
-
-
-def is_number(x) -> bool:
-    """True for ints and floats, False for bools (which are Real in Python)."""
-    return isinstance(x, Real) and not isinstance(x, bool)
-
-
-def fmt(x) -> str:
-    """A number with 4 significant digits; anything else as text; None as a dash."""
-    if x is None:
-        return MISSING
-    return f"{x:.4g}" if is_number(x) else str(x)
-
 
 # one experiment
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from llcore.repro import ledger
 from llcore.repro.io import atomic_write_text
-from llcore.repro.report import MISSING, markdown_table, replace_between
+from llcore.repro.markdown import MISSING, markdown_table, replace_between
 
 PROFILE = "default"                   # the committed profile the table reads
 STATUS_START, STATUS_END = "<!-- status:start -->", "<!-- status:end -->"
