@@ -18,7 +18,8 @@ rules (claims 5, 7, 8 in the 04 columns) are those of notebook 04's claims cell,
                                              (which carries the table, `llcore.repro.report.write_results_index`)
                                              and README.md's block between CLAIMS_START and CLAIMS_END (the
                                              index also refreshes README.md's status table, llcore.repro.status)
-                                             and results/CLAIMS.md (llcore.repro.claims_doc)
+                                             and results/CLAIMS.md (llcore.repro.claims_doc) and SUMMARY.md
+                                             (llcore.repro.summary)
 """
 
 from __future__ import annotations
@@ -710,7 +711,8 @@ def write_speedup_figure(profile_dir: Path) -> Path | None:
 
 def write_all(repo: Path, profile: str = PROFILE) -> list[Path]:
     """The figure, results/README.md (which carries the table), README.md's block and results/CLAIMS.md (each claim's
-    rule and its numbers per experiment, `llcore.repro.claims_doc`), from the committed metrics."""
+    rule and its numbers per experiment, `llcore.repro.claims_doc`) and results/SUMMARY.md (the reproduction report,
+    `llcore.repro.summary`), from the committed metrics."""
     from llcore.repro.report import write_results_index
     results_root = Path(repo) / "results"
     written = [write_results_index(results_root)]          # redraws the figure too (report.claims_section)
@@ -718,11 +720,12 @@ def write_all(repo: Path, profile: str = PROFILE) -> list[Path]:
         written.insert(0, results_root / profile / FIGURE)
     if write_readme_block(Path(repo) / "README.md", results_root, profile):
         written.append(Path(repo) / "README.md")
-    from llcore.repro import claims_doc
+    from llcore.repro import claims_doc, summary
     metrics = load_metrics(results_root / profile)
     if metrics:
         written.append(atomic_write_text(results_root / claims_doc.FILE,
                                          claims_doc.claims_document(metrics, f"{profile}/", profile)))
+        written.append(atomic_write_text(results_root / summary.FILE, summary.summary_document(repo, profile)))
     return written
 
 
