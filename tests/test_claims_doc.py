@@ -9,7 +9,7 @@ from llcore.repro import claims_doc as D
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
-HINT = "regenerate with: python -m llcore.repro.claims --write"
+HINT = "regenerate with: python -m llcore.repro.documents"
 
 
 def committed_metrics() -> dict:

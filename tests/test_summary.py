@@ -11,7 +11,7 @@ from llcore.repro import summary as S
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
-HINT = "regenerate with: python -m llcore.repro.claims --write"
+HINT = "regenerate with: python -m llcore.repro.documents"
 
 
 def test_summary_md_is_what_the_generator_writes_from_the_committed_files():

@@ -34,6 +34,11 @@ def anchor(claim: C.Claim, col: C.Column) -> str:
     return f"c{number(claim)}-{slug(col.title)}"
 
 
+def short_title(claim: C.Claim) -> str:
+    """The claim's title without its parenthesis: '9. against the strongest baseline in X'."""
+    return claim.title.split(" (", 1)[0]
+
+
 def legend() -> str:
     """The symbols of the grid, in words."""
     return (f"{SYMBOLS[C.HELD]} {C.HELD} · {SYMBOLS[C.NOT_HELD]} {C.NOT_HELD} · {SYMBOLS[C.NOISE]} {C.NOISE} · "
@@ -45,7 +50,7 @@ def grid(metrics: dict, claims_link: str) -> str:
     (first) split as a symbol linking to `claims_link#<anchor>`; blank where the experiment did not measure it."""
     rows = []
     for claim, row in zip(C.CLAIMS, C.cells(metrics)):
-        rows.append([claim.title, *(f"[{SYMBOLS[c.verdict]}]({claims_link}#{anchor(claim, col)})"
+        rows.append([short_title(claim), *(f"[{SYMBOLS[c.verdict]}]({claims_link}#{anchor(claim, col)})"
                                     if c.verdict != C.NOT_MEASURED else "" for col, c in zip(C.COLUMNS, row))])
     return compact_table(["claim", *(c.title for c in C.COLUMNS)], rows)
 
@@ -93,7 +98,7 @@ def claims_document(metrics: dict, base: str, profile: str = C.PROFILE) -> str:
     head = [
         "# The paper's claims, experiment by experiment",
         "",
-        f"Generated from `results/{profile}/<experiment>/metrics.json` by `python -m llcore.repro.claims --write` "
+        f"Generated from `results/{profile}/<experiment>/metrics.json` by `python -m llcore.repro.documents` "
         "(do not edit by hand). Every verdict is `llcore/repro/claims.py`'s rule applied to the linked metrics; "
         "the grid below is the one in the repository's README, each symbol a link to its row.",
         "",
