@@ -1,5 +1,5 @@
-"""The claims at a glance (llcore.repro.claims): the committed blocks follow the committed metrics, each verdict rule
-can say held, not held, within noise and not measured, and every link of the table leads to a file."""
+"""The claims at a glance (llcore.repro.claims): every claim and column gets a verdict, each verdict rule can say
+held, not held, within noise and not measured, and every link of the verdict grid leads to a file."""
 import csv
 import json
 import re
@@ -12,7 +12,7 @@ from llcore.repro.claims import HELD, NOISE, NOT_HELD, NOT_MEASURED
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
-HINT = "regenerate with: python -m llcore.repro.claims --write"
+HINT = "regenerate with: python -m llcore.repro.documents"
 
 
 def split(base=None, land=None, rnd=None, spread=0.0, hib=False, budget=200, **extra):
@@ -22,30 +22,7 @@ def split(base=None, land=None, rnd=None, spread=0.0, hib=False, budget=200, **e
             "spread": {m: {s: spread for s in c} for m, c in curves.items()}, **extra}
 
 
-# (a) the committed blocks are what the committed metrics give
-
-
-def test_readme_block_follows_the_committed_metrics():
-    block = C.extract_block((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert block is not None, "README.md has no claims block; " + HINT
-    assert block == C.block(C.claims_markdown(RESULTS, "results/")), HINT
-
-
-def test_results_index_block_follows_the_committed_metrics():
-    index = (RESULTS / "README.md").read_text(encoding="utf-8")
-    block = C.extract_block(index)
-    assert block is not None, HINT
-    assert block == C.block(C.claims_markdown(RESULTS, "")), HINT
-    assert index.index(C.CLAIMS_START) < index.index("## Profile `default`"), "the claims come first"
-
-
-def test_the_readme_block_sits_right_after_the_status_table():
-    from llcore.repro.status import STATUS_END
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert text.count(C.CLAIMS_START) == 1 and text.count(C.CLAIMS_END) == 1
-    status = text.index("## Status")
-    assert status < text.index(STATUS_END) < text.index(C.CLAIMS_START)
-    assert not text[text.index(STATUS_END) + len(STATUS_END):text.index(C.CLAIMS_START)].strip()
+# (a) every claim and column gets a verdict (the committed documents: tests/test_documents.py)
 
 
 def test_every_claim_has_a_row_and_every_column_a_verdict():
@@ -208,22 +185,10 @@ def test_a_cell_names_its_verdict_numbers_and_source():
 
 
 def test_a_profile_without_metrics_measures_nothing_and_malformed_metrics_do_not_raise(tmp_path):
-    assert C.claims_markdown(tmp_path, "") is None
+    assert C.load_metrics(tmp_path / "default") == {}
     (tmp_path / "default" / "toy").mkdir(parents=True)
     (tmp_path / "default" / "toy" / "metrics.json").write_text(json.dumps({"splits": {"test_in": {"curves": 3}}}))
-    assert C.claims_markdown(tmp_path, "") is not None
     assert {c.verdict for row in C.cells(C.load_metrics(tmp_path / "default")) for c in row} == {NOT_MEASURED}
-
-
-def test_put_block_inserts_once_after_the_status_table_then_replaces():
-    doc = "# t\n\n## Status\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## Next\n"
-    once = C.put_block(doc, "table one")
-    assert once == ("# t\n\n## Status\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n" + C.block("table one")
-                    + "\n\n## Next\n")
-    assert C.put_block(once, "table two") == once.replace("table one", "table two")
-    from llcore.repro.status import STATUS_END, STATUS_START
-    generated = f"## Status\n\n{STATUS_START}\n| a |\n|---|\n| 1 |\n\ntotal\n{STATUS_END}\n\n## Next\n"
-    assert C.put_block(generated, "t") == generated.replace(STATUS_END, STATUS_END + "\n\n" + C.block("t"))
 
 
 def test_figure_and_index_from_synthetic_metrics(tmp_path):
@@ -233,24 +198,26 @@ def test_figure_and_index_from_synthetic_metrics(tmp_path):
               speedup_steps_reached=True, speedup_at={"5": 4.0, "10": 3.0, "20": 2.0, "50": 4.0},
               speedup_at_capped={"50": True})
     (exp / "metrics.json").write_text(json.dumps({"experiment": "toy", "splits": {"test_in": s}}))
-    from llcore.repro.report import write_results_index
+    from llcore.repro.documents import GRID_START, write_results_index
     text = write_results_index(tmp_path).read_text(encoding="utf-8")
     assert (tmp_path / "default" / C.FIGURE).stat().st_size > 10_000
-    assert text.index(C.CLAIMS_START) < text.index("### toy")
-    assert f"]({'default/' + C.FIGURE})" in text and "**held** 2×" in text
+    assert text.index(GRID_START) < text.index("### toy")
+    assert f"]({'default/' + C.FIGURE})" in text and "[✓](CLAIMS.md#c1-toy-00)" in text
 
 
-# (c) every link of the table leads to a file
+# (c) every link of the verdict grid leads to a file
 
 
 @pytest.mark.parametrize("doc", ["README.md", "results/README.md"])
-def test_every_link_in_the_claims_block_exists(doc):
+def test_every_link_in_the_grid_exists(doc):
+    from llcore.repro.documents import GRID_END, GRID_START
+    from llcore.repro.markdown import between
     path = ROOT / doc
-    block = C.extract_block(path.read_text(encoding="utf-8"))
+    block = between(path.read_text(encoding="utf-8"), GRID_START, GRID_END)
     assert block is not None, HINT
     links = re.findall(r"\]\(([^)\s]+)\)", block)
     assert len(links) >= 20
-    missing = [x for x in links if not (path.parent / x).is_file()]
+    missing = [x for x in links if not (path.parent / x.split("#")[0]).is_file()]
     assert not missing, missing
 
 

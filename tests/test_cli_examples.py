@@ -1,4 +1,4 @@
-"""Every `./run_all.sh` example in the README and in `run_all.sh --help` names notebooks, runs and parameters that
+"""Every `./run_all.sh` example in the README, in docs/*.md and in `run_all.sh --help` names notebooks, runs and parameters that
 exist: each is planned exactly as the runner plans it before executing anything (names checked, nothing run)."""
 import re
 import shlex
@@ -16,7 +16,7 @@ PLACEHOLDER = re.compile(r"^[A-Z_]+$|\[|\|")     # NN, KEY, [--only NAME], smoke
 
 
 def readme_commands() -> list[str]:
-    text = (ROOT / "README.md").read_text()
+    text = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
     found = re.findall(r"(?m)^\s*(\./run_all\.sh[^#\n]*)", text)          # lines of code blocks
     found += re.findall(r"`(\./run_all\.sh[^`]*)`", text)                  # inline code
     commands = {c.strip() for c in found}

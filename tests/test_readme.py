@@ -69,3 +69,15 @@ def test_the_repository_stands_on_its_own():
             if pattern.search(line):
                 hits.append(f"{f}:{i}: {line.strip()[:100]}")
     assert not hits, "\n".join(hits)
+
+
+def test_the_readme_is_short_and_starts_with_the_findings():
+    text = README.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert len(lines) <= 150, f"{len(lines)} lines"
+    assert len(text.encode("utf-8")) <= 12 * 1024, f"{len(text.encode())} bytes"
+    assert max(len(line) for line in lines) <= 400
+    first_screen = "\n".join(lines[:60])
+    for marker in ("<!-- findings:start -->", "<!-- findings:end -->", "<!-- grid:start -->", "<!-- grid:end -->",
+                   "results/default/claims_speedups.png", "./run_all.sh --test"):
+        assert marker in first_screen, marker

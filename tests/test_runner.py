@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from llcore.repro import ledger, runner
-from llcore.repro.report import write_results_index
+from llcore.repro.documents import write_results_index
 
 # helpers
 
@@ -270,7 +270,7 @@ def test_a_default_run_keeps_its_executed_notebook_beside_its_results(tmp_path):
     assert kept.read_text() == '{"cells": []}' and kept.name == "01_gan_inversion__faces.ipynb"
     assert keep_executed(RunResult(run, out, "FAILED", 1.0), tmp_path / "x") is None          # failures stay in runs/
     assert keep_executed(RunResult(run, out, "ok", 1.0), tmp_path / "y", limit=5) is None     # too large: not kept
-    index = runner.write_results_index  # the index links them
+    index = write_results_index  # the index links them
     (tmp_path / "results" / "default" / "toy").mkdir(parents=True)
     index(tmp_path / "results")
     assert "default/notebooks/01_gan_inversion__faces.ipynb" in (tmp_path / "results" / "README.md").read_text()

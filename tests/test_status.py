@@ -1,4 +1,4 @@
-"""README.md's status table (llcore.repro.status): generated from the run-time ledger, one line for every notebook,
+"""The status table at the top of results/README.md (llcore.repro.status): generated from the run-time ledger, one line for every notebook,
 states and times taken from the ledger's rows, every link leading to a file."""
 import json
 import re
@@ -7,18 +7,18 @@ from pathlib import Path
 from llcore.repro import status as S
 
 ROOT = Path(__file__).resolve().parent.parent
-HINT = "regenerate with: python -m llcore.repro.claims --write"
+HINT = "regenerate with: python -m llcore.repro.documents"
 
 
 def readme_block() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
     i, j = text.find(S.STATUS_START), text.find(S.STATUS_END)
-    assert 0 <= i < j, "README.md has no status block; " + HINT
+    assert 0 <= i < j, "results/README.md has no status block; " + HINT
     return text[i:j + len(S.STATUS_END)]
 
 
-def test_readme_status_follows_the_committed_ledger():
-    assert readme_block() == S.block(S.status_markdown(ROOT / "results", "results/default/")), HINT
+def test_status_follows_the_committed_ledger():
+    assert readme_block() == S.block(S.status_markdown(ROOT / "results", "default/")), HINT
 
 
 def test_every_notebook_has_one_line():
@@ -29,7 +29,7 @@ def test_every_notebook_has_one_line():
 def test_every_link_in_the_status_block_exists():
     links = re.findall(r"\]\(([^)\s]+)\)", readme_block())
     assert links
-    missing = [link for link in links if not (ROOT / link).exists()]
+    missing = [link for link in links if not (ROOT / "results" / link).exists()]
     assert not missing, missing
 
 

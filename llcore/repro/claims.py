@@ -14,10 +14,10 @@ rules (claims 5, 7, 8 in the 04 columns) are those of notebook 04's claims cell,
 (04's "reversed" is "not held" here, and its "partly held" is "not held").
 
     python -m llcore.repro.claims            print the table and the rules
-    python -m llcore.repro.claims --write    regenerate results/<profile>/claims_speedups.png, results/README.md
-                                             (which carries the table, `llcore.repro.report.write_results_index`)
-                                             and README.md's block between CLAIMS_START and CLAIMS_END (the
-                                             index also refreshes README.md's status table, llcore.repro.status)
+
+The documents built on it (results/CLAIMS.md, the README's verdict grid and findings, results/SUMMARY.md, the
+figure) are laid out by `llcore.repro.claims_doc`, `llcore.repro.findings` and `llcore.repro.summary`, and written
+by `python -m llcore.repro.documents`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from typing import Callable
 
 from .ablations import compare_finals, unrolled_verdict
 from .controls import SMALL_STEP
-from .io import atomic_write_text
-from .report import between, is_capped, is_number, markdown_table, replace_between
+from .markdown import is_number, markdown_table
+from .report import is_capped
 
 HELD, NOT_HELD, NOISE, NOT_MEASURED = "held", "not held", "within noise", "not measured"
 VERDICTS = (HELD, NOT_HELD, NOISE, NOT_MEASURED)
@@ -41,7 +41,6 @@ SMALL_BUDGET = SMALL_STEP                 # claim 2 (and 9, 10): the fixed small
 ONE_STEP = 1                              # claim 4: landscape's reversal steps
 SPEEDUP_NS = ("5", "10", "20", "50")      # the figure: speedup_at[N]
 FIGURE = "claims_speedups.png"            # results/<profile>/FIGURE
-CLAIMS_START, CLAIMS_END = "<!-- claims:start -->", "<!-- claims:end -->"
 # claim 6: notebook 05's smoothness measures and the direction in which Z is the smoother space
 SMOOTHNESS = (("convex_fraction_random", "convex fraction on random slices", "higher"),
               ("convex_fraction_trajectory", "convex fraction on the plane of the optimizer's path", "higher"),
@@ -106,6 +105,12 @@ class Cell:
     text: str = ""
     links: tuple[str, ...] = ()
     others: list[tuple[str, "Cell"]] = field(default_factory=list)   # the same rule on other splits, shown after
+    # the numbers behind the verdict, formatted, for results/CLAIMS.md: the claim's side, the other side, the noise
+    ours: str = ""
+    theirs: str = ""
+    sd: str = ""
+    split: str = ""                                                   # the split (or problem) the rule read
+    extra: list[tuple[str, "Cell"]] = field(default_factory=list)    # a second comparison on the same split
 
     def markdown(self, base: str) -> str:
         if self.verdict == NOT_MEASURED and not self.others:
@@ -123,7 +128,7 @@ def fewer_steps(split: dict) -> Cell:
     if not is_number(s):
         return Cell(NOT_MEASURED)
     text = f"{g(s)}×" if reached is not False else f"never reached ({g(s)}×)"
-    return Cell(speedup_verdict(s, reached), text)
+    return Cell(speedup_verdict(s, reached), text, ours=text, theirs="1×")
 
 
 def versus(split: dict, a: tuple, b: tuple, words: str) -> Cell:
@@ -133,7 +138,8 @@ def versus(split: dict, a: tuple, b: tuple, words: str) -> Cell:
     verdict = compare(va, sa, vb, sb, bool(split.get("higher_is_better")))
     if verdict == NOT_MEASURED:
         return Cell(NOT_MEASURED)
-    return Cell(verdict, words.format(a=g(va), b=g(vb)) + f" (noise {g(noise(sa, sb))})")
+    return Cell(verdict, words.format(a=g(va), b=g(vb)) + f" (noise {g(noise(sa, sb))})", ours=g(va), theirs=g(vb),
+                sd=g(noise(sa, sb)))
 
 
 def better_at(split: dict, step: int = SMALL_BUDGET) -> Cell:
@@ -146,7 +152,8 @@ def ood(split: dict, step: int = SMALL_BUDGET) -> Cell:
     one, two = fewer_steps(split), better_at(split, step)
     if NOT_MEASURED in (one.verdict, two.verdict):
         return Cell(NOT_MEASURED)
-    return Cell(combine(one.verdict, two.verdict), f"{one.text}; at {step} steps {two.text}")
+    return Cell(combine(one.verdict, two.verdict), f"{one.text}; at {step} steps {two.text}",
+                ours=f"{one.ours}; {two.ours} at {step}", theirs=f"{one.theirs}; {two.theirs} at {step}", sd=two.sd)
 
 
 def one_step_defense(split: dict, step: int = ONE_STEP) -> Cell:
@@ -178,7 +185,9 @@ def smoother_in_z(problem: dict, measures=SMOOTHNESS) -> Cell:
         z_votes, x_votes, ties = z_votes + (v == HELD), x_votes + (v == NOT_HELD), ties + (v == NOISE)
     verdict = HELD if z_votes > x_votes else (NOISE if z_votes == x_votes == 0 else NOT_HELD)
     return Cell(verdict, f"Z smoother on {z_votes}, X on {x_votes}, within noise {ties} of {len(measures)} measures "
-                         f"({n_targets} targets, {n_seeds} seed{'s' if n_seeds > 1 else ''})")
+                         f"({n_targets} targets, {n_seeds} seed{'s' if n_seeds > 1 else ''})",
+                ours=f"{z_votes} of {len(measures)} measures", theirs=f"{x_votes} of {len(measures)} measures",
+                sd=f"{ties} within noise")
 
 
 # the ablations (notebook 04's claims cell, recomputed from metrics.json)
@@ -203,8 +212,9 @@ def compare_variants(ablations: dict, problem: str, a: str, b: str) -> Cell:
     if va is None or vb is None or not all(is_number(v.get("final")) for v in (va, vb)):
         return Cell(NOT_MEASURED)
     _, verdict = compare_finals(ablations, problem, a, b)
+    sd = g(noise(va.get('final_spread'), vb.get('final_spread')))
     return Cell(FROM_04[verdict], f"{VARIANT_WORDS.get(a, a)} {g(va['final'])} vs {VARIANT_WORDS.get(b, b)} "
-                                  f"{g(vb['final'])} (noise {g(noise(va.get('final_spread'), vb.get('final_spread')))})")
+                                  f"{g(vb['final'])} (noise {sd})", ours=g(va["final"]), theirs=g(vb["final"]), sd=sd)
 
 
 def ablation_fewer_steps(ablations: dict, problem: str) -> Cell:
@@ -215,7 +225,8 @@ def ablation_fewer_steps(ablations: dict, problem: str) -> Cell:
     s, sd, reached = v["speedup_steps"], v.get("speedup_steps_spread"), v.get("speedup_steps_reached", True)
     text = f"{g(s)} ± {g(sd)}×" if is_number(sd) else f"{g(s)}×"
     text += "" if reached is not False else " never reached"
-    return Cell(speedup_verdict(s, reached, sd), text)
+    return Cell(speedup_verdict(s, reached, sd), text, ours=f"{g(s)}×" + ("" if reached is not False else
+                                                                         " (never reached)"), theirs="1×", sd=g(sd))
 
 
 def coordinate_vs_unrolled(ablations: dict, problem: str) -> Cell:
@@ -230,7 +241,10 @@ def coordinate_vs_unrolled(ablations: dict, problem: str) -> Cell:
     text = (f"{verdict.split(': ', 1)[-1]} (final {g(vf['final'])} vs {g(vu['final'])}, training "
             f"{g(vf['train_seconds'])} vs {g(vu['train_seconds'])} s"
             + ("" if not (is_number(mf) and is_number(mu)) else f", peak memory {g(mf)} vs {g(mu)} MiB") + ")")
-    return Cell(HELD if verdict.startswith("held") else NOT_HELD, text)
+    side = lambda v, mib: (f"final {g(v['final'])}, {g(v['train_seconds'])} s"           # noqa: E731
+                           + (f", {g(mib)} MiB" if is_number(mib) else ""))
+    return Cell(HELD if verdict.startswith("held") else NOT_HELD, text, ours=side(vf, mf), theirs=side(vu, mu),
+                sd=g(noise(vf.get("final_spread"), vu.get("final_spread"))))
 
 
 # the table: columns (experiments) × claims
@@ -285,22 +299,26 @@ def on_splits(metrics: dict | None, col: Column, names: tuple, rule: Callable[[d
     if not present or not names[0] or names[0] not in present:
         return Cell(NOT_MEASURED)
     cell = rule(splits[present[0]])
+    cell.split = present[0]
     cell.others = [(n, rule(splits[n])) for n in present[1:]]
     if cell.verdict != NOT_MEASURED or any(c.verdict != NOT_MEASURED for _, c in cell.others):
         cell.links = tuple(dict.fromkeys(f"{col.experiment}/{t}" for t in tables))
     return cell
 
 
-def linked(cell: Cell, *links: str) -> Cell:
+def linked(cell: Cell, *links: str, split: str = "") -> Cell:
+    """`cell` with its source files (when it measured something) and the split or problem it read."""
     if cell.verdict != NOT_MEASURED:
         cell.links = links
+        cell.split = split
     return cell
 
 
 def cell_fewer_steps(col: Column, m: dict) -> Cell:
     if col.ablation_problem:
         return linked(ablation_fewer_steps(m.get("ablations") or {}, col.ablation_problem),
-                      "ablations/tables/ablations.md")
+                      "ablations/tables/ablations.md",
+                      split=f"{col.ablation_problem} (04)")
     return on_splits(m.get(col.experiment), col, (col.main, *col.also), fewer_steps, col.speedups_table)
 
 
@@ -323,7 +341,8 @@ def cell_one_step(col: Column, m: dict) -> Cell:
 def cell_random_theta(col: Column, m: dict) -> Cell:
     if col.ablation_problem:
         return linked(compare_variants(m.get("ablations") or {}, col.ablation_problem, "random_theta", "baseline"),
-                      "ablations/tables/ablations.md")
+                      "ablations/tables/ablations.md",
+                      split=f"{col.ablation_problem} (04)")
     return on_splits(m.get(col.experiment), col, (col.main,), random_theta_helps, col.curves_table)
 
 
@@ -335,21 +354,23 @@ def cell_smoother(col: Column, m: dict) -> Cell:
     cell = smoother_in_z({**problem, "n_seeds": len(seeds) if isinstance(seeds, list) else 1})
     if cell.verdict != NOT_MEASURED:
         cell.text = "05: " + cell.text
-    return linked(cell, "landscape/tables/measures.md")
+    return linked(cell, "landscape/tables/measures.md", split=f"{col.landscape_problem} (05)")
 
 
 def cell_replay(col: Column, m: dict) -> Cell:
     if not col.ablation_problem:
         return Cell(NOT_MEASURED)
     return linked(compare_variants(m.get("ablations") or {}, col.ablation_problem, "full", "no_replay"),
-                  "ablations/tables/ablations.md")
+                  "ablations/tables/ablations.md",
+                      split=f"{col.ablation_problem} (04)")
 
 
 def cell_unrolled(col: Column, m: dict) -> Cell:
     if not col.ablation_problem:
         return Cell(NOT_MEASURED)
     return linked(coordinate_vs_unrolled(m.get("ablations") or {}, col.ablation_problem),
-                  "ablations/tables/ablations.md")
+                  "ablations/tables/ablations.md",
+                      split=f"{col.ablation_problem} (04)")
 
 
 def cell_not_measured(col: Column, m: dict) -> Cell:
@@ -369,6 +390,7 @@ def strongest(split: dict, step: int = SMALL_BUDGET) -> Cell:
     if cell.verdict != NOT_MEASURED and "strongest_x" in curves:
         at_budget = versus(split, ("landscape", budget), ("strongest_x", budget), f"{{a}} vs {{b}} at {budget}")
         cell.text += f"; at the budget {at_budget.verdict}: {at_budget.text}"
+        cell.extra = [(f"at the budget ({budget} steps)", at_budget)]
     return cell
 
 
@@ -395,6 +417,8 @@ class Claim:
     title: str
     rule: str                                  # in plain words, printed under the table
     cell: Callable[[Column, dict], Cell]
+    sentence: str = ""                         # the rule in one sentence (results/CLAIMS.md)
+    sides: tuple[str, str] = ("landscape", "baseline")   # what Cell.ours and Cell.theirs measure
 
 
 def splits_in_words(attr: str, also: str) -> str:
@@ -415,33 +439,48 @@ CLAIMS = (
           "needs to reach it, docs/results.md) on the in-distribution split. Not held when landscape never reaches "
           "that value (`speedup_steps_reached` false) or the ratio is at most 1; within noise when |speed-up − 1| is "
           "at most its standard deviation over seeds (recorded only by the ablations, 04); held otherwise.",
-          cell_fewer_steps),
+          cell_fewer_steps,
+          "held when landscape reaches the baseline's own value at the budget in fewer steps than the baseline "
+          "needs for it, beyond the spread over seeds.", ("landscape's speed-up", "baseline")),
     Claim(f"2. better result at a small fixed budget ({SMALL_BUDGET} steps)",
           f"landscape against the baseline at step {SMALL_BUDGET} of the in-distribution split, each the mean over "
-          "targets and seeds, compared beyond the noise.", cell_small_budget),
+          "targets and seeds, compared beyond the noise.", cell_small_budget,
+          f"held when landscape's mean at step {SMALL_BUDGET} is better than the baseline's by more than the noise.",
+          (f"landscape at {SMALL_BUDGET}", f"baseline at {SMALL_BUDGET}")),
     Claim("3. out-of-distribution generalization",
           f"rules 1 and 2 on the out-of-distribution split ({splits_in_words('ood', 'ood_also')}): held when both "
-          "hold, not held when either is not held, else within noise.", cell_ood),
+          "hold, not held when either is not held, else within noise.", cell_ood,
+          "held when claims 1 and 2 both hold on the out-of-distribution split.", ("landscape", "baseline")),
     Claim("4. one-step adversarial defense beats multi-step reversal",
           f"robust accuracy of landscape after {ONE_STEP} reversal step against the baseline's reversal after its "
-          "whole budget, compared beyond the noise (defense only).", cell_one_step),
+          "whole budget, compared beyond the noise (defense only).", cell_one_step,
+          f"held when robust accuracy after {ONE_STEP} landscape reversal step beats the baseline's reversal after its "
+          "whole budget by more than the noise.", (f"landscape after {ONE_STEP} step", "baseline after its budget")),
     Claim("5. a random θ already helps",
           "an untrained random θ (descent in Z, x = θ(z)) against the baseline at the budget, compared beyond the "
-          "noise (04's rule for 'even a random θ beats descent in X').", cell_random_theta),
+          "noise (04's rule for 'even a random θ beats descent in X').", cell_random_theta,
+          "held when descent in Z through an untrained random θ ends better than the baseline by more than the noise.",
+          ("random θ at the budget", "baseline at the budget")),
     Claim("6. a smoother landscape in Z",
           "05's smoothness measures, Z against X (" + "; ".join(f"{label}: {better} is smoother"
                                                               for _, label, better in SMOOTHNESS)
           + "). Each measure votes for Z, for X, or for neither when the difference is within sqrt(se_X² + se_Z²), "
           "se the standard error of the mean over the targets and seeds (05 ran one seed, so θ's own variation is "
           "not in this noise). Held when Z gets more votes than X, within noise when no measure votes, not held "
-          "otherwise.", cell_smoother),
+          "otherwise.", cell_smoother,
+          "held when more of 05's smoothness measures favour Z than X, each beyond its noise.",
+          ("measures favouring Z", "measures favouring X")),
     Claim("7. the replay buffer matters",
           "04's final metric of the full method against the variant without replay (a buffer of one round), "
-          "compared beyond the noise (04's rule).", cell_replay),
+          "compared beyond the noise (04's rule).", cell_replay,
+          "held when the full method ends better than the variant without replay by more than the noise.",
+          ("full method", "no replay")),
     Claim("8. coordinate descent vs back-propagation through the unrolled steps",
           "04's rule: held when coordinate descent is not worse beyond noise on the final metric, not slower to "
           "train beyond the noise of the training times, and uses no more peak memory; not held otherwise.",
-          cell_unrolled),
+          cell_unrolled,
+          "held when coordinate descent is no worse, no slower to train and no hungrier for memory than "
+          "back-propagation through the unrolled steps.", ("coordinate descent", "unrolled")),
     Claim("9. against the strongest baseline in X (any optimizer family, tuned)",
           f"landscape against the strongest descent in X a user could pick (llcore/repro/controls.py): optimizer "
           f"family (Adam, Adam with β₁ = 0.5 or 0, plain gradient descent), learning rate and start searched on the "
@@ -449,12 +488,17 @@ CLAIMS = (
           f"(`landscape_10`), compared at step {SMALL_BUDGET} beyond the noise, in and out of distribution; the "
           "comparison at the budget (landscape against `strongest_x`, searched for the budget) is shown after it. "
           "Not measured where a notebook does not run these controls.",
-          cell_strongest),
+          cell_strongest,
+          f"held when landscape beats the strongest tuned descent in X at step {SMALL_BUDGET} by more than the noise.",
+          ("landscape", "strongest descent in X")),
     Claim("10. beyond the learned start (descent in X from θ(z₀))",
           f"landscape against descent in X started at landscape's own starting point θ(z₀) (`theta_start`: the "
           f"baseline's optimizer, its own tuned learning rate) at step {SMALL_BUDGET}, beyond the noise: how much of "
           "the lead is the learned landscape rather than the learned start. Not measured where a notebook does not "
-          "run that control.", cell_start),
+          "run that control.", cell_start,
+          f"held when landscape beats descent in X started from θ(z₀) at step {SMALL_BUDGET} by more than the "
+          "noise.",
+          (f"landscape at {SMALL_BUDGET}", f"from θ(z₀) at {SMALL_BUDGET}")),
 )
 
 
@@ -531,65 +575,6 @@ def rules_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def claims_markdown(results_root: Path, base: str, profile: str = PROFILE) -> str | None:
-    """The lead-in, table, rules and figure link for `results_root/profile`, links prefixed by `base` (the path from
-    the document to results_root); None when that profile has no metrics."""
-    profile_dir = Path(results_root) / profile
-    metrics = load_metrics(profile_dir)
-    if not metrics:
-        return None
-    parts = [
-        f"The paper's claims against the committed `results/{profile}/` metrics, one verdict per experiment "
-        "(generated by `python -m llcore.repro.claims --write`; the rules are under the table).\n",
-        claims_table(metrics, f"{base}{profile}/"),
-        rules_text(),
-    ]
-    if (profile_dir / FIGURE).is_file():
-        parts.append(f"![speed-ups at 5, 10, 20 and 50 steps per experiment and split]({base}{profile}/{FIGURE})\n")
-    return "\n".join(parts)
-
-
-def block(text: str) -> str:
-    return f"{CLAIMS_START}\n{text.rstrip()}\n{CLAIMS_END}"
-
-
-def extract_block(doc: str) -> str | None:
-    """The text between the markers (markers included), or None."""
-    return between(doc, CLAIMS_START, CLAIMS_END)
-
-
-def put_block(doc: str, text: str, after: str = "## Status") -> str:
-    """Replace the marker block of `doc` with `block(text)`; without one, insert it after the generated status
-    block (llcore.repro.status), or else after the table that follows the heading `after`."""
-    from .status import STATUS_END
-    new = block(text)
-    replaced = replace_between(doc, CLAIMS_START, CLAIMS_END, new)
-    if replaced is not None:
-        return replaced
-    if STATUS_END in doc:
-        cut = doc.index(STATUS_END) + len(STATUS_END)
-        return doc[:cut] + "\n\n" + new + doc[cut:]
-    head = doc.index(after)
-    lines = doc[head:].split("\n")
-    i = next(k for k, line in enumerate(lines) if line.startswith("|"))
-    while i < len(lines) and lines[i].startswith("|"):
-        i += 1
-    cut = head + len("\n".join(lines[:i]))
-    return doc[:cut] + "\n\n" + new + doc[cut:]
-
-
-def write_readme_block(readme: Path, results_root: Path, profile: str = PROFILE) -> bool:
-    """Regenerate README.md's claims block (links from the README's folder); False when there is nothing to write."""
-    text = claims_markdown(results_root, f"{Path(results_root).relative_to(readme.parent).as_posix()}/", profile)
-    if text is None:
-        return False
-    doc = readme.read_text(encoding="utf-8")
-    new = put_block(doc, text)
-    if new != doc:
-        atomic_write_text(readme, new)
-    return True
-
-
 # the figure
 
 
@@ -661,32 +646,18 @@ def write_speedup_figure(profile_dir: Path) -> Path | None:
     return path
 
 
-def write_all(repo: Path, profile: str = PROFILE) -> list[Path]:
-    """The figure, results/README.md (which carries the table) and README.md's block, from the committed metrics."""
-    from llcore.repro.report import write_results_index
-    results_root = Path(repo) / "results"
-    written = [write_results_index(results_root)]          # redraws the figure too (report.claims_section)
-    if (results_root / profile / FIGURE).is_file():
-        written.insert(0, results_root / profile / FIGURE)
-    if write_readme_block(Path(repo) / "README.md", results_root, profile):
-        written.append(Path(repo) / "README.md")
-    return written
-
-
 def main(argv: list[str] | None = None) -> int:
+    """Print the table and the rules for a profile's committed metrics (the documents are written by
+    `python -m llcore.repro.documents`)."""
     from llcore.repro.paths import repo_root
     ap = argparse.ArgumentParser(prog="python -m llcore.repro.claims", description=__doc__.split("\n")[0])
-    ap.add_argument("--write", action="store_true",
-                    help="regenerate the figure, results/README.md and README.md's block")
     ap.add_argument("--profile", default=PROFILE)
     args = ap.parse_args(argv)
-    repo = repo_root()
-    if args.write:
-        for p in write_all(repo, args.profile):
-            print("wrote", p)
+    metrics = load_metrics(repo_root() / "results" / args.profile)
+    if not metrics:
+        print(f"no metrics under results/{args.profile}/")
         return 0
-    text = claims_markdown(repo / "results", "results/", args.profile)
-    print(text if text is not None else f"no metrics under results/{args.profile}/")
+    print(claims_table(metrics, f"results/{args.profile}/") + "\n" + rules_text())
     return 0
 
 

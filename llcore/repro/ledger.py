@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from llcore.repro.io import atomic_write_json, atomic_write_text
-from llcore.repro.report import markdown_table
+from llcore.repro.markdown import markdown_table
 
 FILE = "run_times.json"        # results/<profile>/FILE
 

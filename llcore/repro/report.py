@@ -1,67 +1,26 @@
 """Markdown reports built from the files the notebooks write (the results contract: results/<profile>/<experiment>/).
 
-`write_results_index` regenerates `results/README.md` from every `results/<profile>/<experiment>/metrics.json`
-of the committed profiles (`default`, `paper`): at the top the paper's claims at a glance (`llcore.repro.claims`:
-a verdict per claim and experiment, its rules, and its speed-up figure, which it redraws), then per experiment a
+`index_text` is the text of `results/README.md`, the results index, from every
+`results/<profile>/<experiment>/metrics.json` of the committed profiles (`default`, `paper`): whatever the caller
+puts first (`llcore.repro.documents` puts the status table and the verdict grid there), then per experiment a
 provenance line, a headline table with one row per split (the metric at the budget for baseline and landscape, and
-the speed-ups), links to its Markdown tables and its figures inline. The same claims block in the repository's
-README.md (between its markers, when it has them) is refreshed with it, and so is README.md's status table
-(`llcore.repro.status`, read from the run-time ledger). The index is only ever generated, never
-edited by hand, so it cannot drift from the numbers.
+the speed-ups), links to its Markdown tables and its figures inline. This module writes nothing;
+`llcore.repro.documents` writes the index, which is only ever generated, never edited by hand.
 
-`markdown_table` is shared with `llcore.repro.ledger` (run_times.md), `llcore.repro.status` and `llcore.repro.results.write_table`.
-"""
+The Markdown helpers live in `llcore.repro.markdown`; `markdown_table` is also importable from here, where
+`llcore.repro.results.write_table` and `benchmarks/device_check.py` read it."""
 
 from __future__ import annotations
 
 import json
-from numbers import Real
 from pathlib import Path
 
-from llcore.repro.io import atomic_write_text
+from llcore.repro.markdown import MISSING, between, fmt, is_number, markdown_table, replace_between  # noqa: F401
 
 INDEX_PROFILES = ("default", "paper")  # `smoke` is CI-only and git-ignored
 EXPERIMENT_ORDER = ("toy", "gan_inversion", "gan_inversion_faces", "adversarial_defense", "human_pose", "ablations",
                     "landscape", "your_problem")
 HEADLINE_N = "10"  # the `speedup_at` entry shown in the headline table
-MISSING = "–"
-
-# helpers
-
-
-def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table with padded columns, readable both rendered and in a terminal."""
-    cells = [[str(c).replace("|", "\\|").replace("\n", " ") for c in row] for row in [headers, *rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines) + "\n"
-
-
-def between(doc: str, start: str, end: str) -> str | None:
-    """The part of `doc` from the marker `start` to the marker `end` (both included), or None."""
-    i = doc.find(start)
-    j = doc.find(end, i) if i >= 0 else -1
-    return doc[i:j + len(end)] if j >= 0 else None
-
-
-def replace_between(doc: str, start: str, end: str, new: str) -> str | None:
-    """`doc` with its marked part (`between`) replaced by `new`; None when `doc` lacks the markers."""
-    old = between(doc, start, end)
-    return None if old is None else doc.replace(old, new, 1)
-
-
-def is_number(x) -> bool:
-    """True for ints and floats, False for bools (which are Real in Python)."""
-    return isinstance(x, Real) and not isinstance(x, bool)
-
-
-def fmt(x) -> str:
-    """A number with 4 significant digits; anything else as text; None as a dash."""
-    if x is None:
-        return MISSING
-    return f"{x:.4g}" if is_number(x) else str(x)
-
 
 # one experiment
 
@@ -168,54 +127,24 @@ def profile_section(profile_dir: Path, results_root: Path, errors: list[str]) ->
     return "\n".join(parts)
 
 
-def claims_section(results_root: Path) -> list[str]:
-    """The claims at a glance (`llcore.repro.claims`) for the index, its figure redrawn first; [] without metrics.
-    README.md beside `results_root` gets the same block when it already carries the markers."""
-    from llcore.repro import claims       # claims builds on this module's helpers
-
-    profile_dir = results_root / claims.PROFILE
-    try:
-        claims.write_speedup_figure(profile_dir)
-    except ImportError:                   # matplotlib missing: the table still comes, with the figure already there
-        pass
-    text = claims.claims_markdown(results_root, "")
-    if text is None:
-        return []
-    readme = results_root.parent / "README.md"
-    if readme.is_file() and claims.extract_block(readme.read_text(encoding="utf-8")) is not None:
-        claims.write_readme_block(readme, results_root)
-    return [f"## Claims at a glance (profile `{claims.PROFILE}`)\n", claims.block(text) + "\n"]
-
-
-def refresh_readme_status(results_root: Path) -> None:
-    """README.md beside `results_root`: its status table (`llcore.repro.status`), when it carries the markers."""
-    from llcore.repro import status       # status builds on this module's helpers
-    readme = results_root.parent / "README.md"
-    if readme.is_file():
-        status.write_readme_status(readme, results_root)
-
-
-def write_results_index(results_root: Path) -> Path:
-    """Regenerate `<results_root>/README.md` from the metrics files of the committed profiles; return its path.
-    The claims at a glance come first (`claims_section`)."""
+def index_text(results_root: Path, lead: list[str] = ()) -> str:
+    """The text of `<results_root>/README.md`: its title, `lead` (sections the caller puts first: the status table,
+    the verdict grid), then every experiment of the committed profiles. Writes nothing."""
     results_root = Path(results_root)
     errors: list[str] = []
     parts = [
-        "# Results (generated by llcore.repro.report.write_results_index — do not edit by hand)\n",
+        "# Results (generated by llcore.repro.documents — do not edit by hand)\n",
         "Regenerated by `./run_all.sh` (`python -m llcore.repro.runner`) from every "
         "`results/<profile>/<experiment>/metrics.json` of the profiles "
         + ", ".join(f"`{p}`" for p in INDEX_PROFILES) + ". "
         f"Speed-up at {HEADLINE_N}: landscape after {HEADLINE_N} steps is as good as the baseline after that many "
         f"times {HEADLINE_N} steps (≥: the baseline never got there within the budget).\n",
+        *lead,
     ]
-    parts += claims_section(results_root)
-    refresh_readme_status(results_root)
     profile_dirs = [results_root / p for p in INDEX_PROFILES if (results_root / p).is_dir()]
     parts += [profile_section(d, results_root, errors) for d in profile_dirs]
     if not profile_dirs:
         parts.append("No results yet: run `./run_all.sh`.\n")
     if errors:
         parts.append("## Unreadable metrics files\n\n" + "\n".join(errors) + "\n")
-    index = results_root / "README.md"
-    atomic_write_text(index, "\n".join(parts))
-    return index
+    return "\n".join(parts)

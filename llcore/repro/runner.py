@@ -15,9 +15,11 @@ any is missing, one list says which run needs what, where, and how to get it. As
 ($LLCORE_ASSETS defaults to <repo>/assets); relative ones are taken from the repository root and reach the notebook
 absolute. Executed copies go to `runs/<profile>/<stem>.ipynb` (or `<stem>__<run_name>.ipynb`), with `notebooks/`
 as working directory. A failing run is recorded and the next one starts. As each run ends, its row is merged into
-`results/<profile>/run_times.md` (the latest run of each notebook and run), its executed notebook is kept (default
-and paper profiles) and `results/README.md` is regenerated, so stopping a long invocation loses only the runs in
-progress; at the end a table of this invocation's runs goes to the terminal, and the exit status is 1 if any failed.
+`results/<profile>/run_times.md` (the latest run of each notebook and run) and its executed notebook is kept (default
+and paper profiles), so stopping a long invocation loses only the runs in progress; at the end of the invocation
+(stopped or not) every generated document is rewritten once (`llcore.repro.documents`: README.md's blocks,
+results/README.md, CLAIMS.md, SUMMARY.md; `--write` does only that), a table of this invocation's runs goes to the
+terminal, and the exit status is 1 if any failed.
 `--prepare-only` writes the parameter-injected notebooks without executing them (CI then runs them with nbval).
 `--jobs N` runs up to N notebooks at once (default: one per core on a profile that pins one thread per notebook,
 `default_jobs`; else 1), the longest (by the ledger's last run times) first; a notebook that needs
@@ -51,7 +53,7 @@ from papermill.exceptions import PapermillExecutionError
 from llcore.repro import assets
 from llcore.repro import ledger as run_ledger
 from llcore.checkpoint import atomic_write_bytes
-from llcore.repro.report import MISSING, markdown_table, write_results_index
+from llcore.repro.markdown import MISSING, markdown_table
 
 PROFILES = ("smoke", "default", "paper")
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
@@ -477,11 +479,18 @@ def machine_line() -> str:
 def record(result: RunResult, profile: str, repo_root: Path) -> None:
     """What a finished run leaves behind, written as soon as it ends (not when the whole invocation does, so a long
     `--jobs` run stopped half-way keeps its finished runs): the executed notebook kept with the results (default and
-    paper profiles), its row merged into the run-time ledger, the results index regenerated."""
+    paper profiles) and its row merged into the run-time ledger. The documents built on them are written once, at
+    the end of the invocation (`write_documents`)."""
     if profile in KEEP_EXECUTED:
         keep_executed(result, repo_root / "results" / profile / "notebooks")
     merge_ledger([result], profile, repo_root)
-    write_results_index(repo_root / "results")
+
+
+def write_documents(repo_root: Path) -> None:
+    """Regenerate every generated document from the committed results (`llcore.repro.documents`, the one module that
+    writes them; imported here only, by the entry point)."""
+    from llcore.repro import documents
+    documents.write_all(repo_root)
 
 
 def merge_ledger(results: list[RunResult], profile: str, repo_root: Path) -> None:
@@ -547,6 +556,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "threads per notebook come from the profile")
     parser.add_argument("--prepare-only", action="store_true",
                         help="write parameter-injected notebooks to runs/<profile>/ without executing them")
+    parser.add_argument("--write", action="store_true",
+                        help="only regenerate the documents (README blocks, results/README.md, CLAIMS.md, SUMMARY.md) "
+                             "from the committed results; run nothing")
     parser.add_argument("--record-full-run", nargs=3, type=float, metavar=("STARTED", "NOTEBOOKS_DONE", "CACHED"),
                         help="(run_all.sh, after a complete run and its benchmark) record the run's wall clock, "
                              "epoch seconds, and the number of cached artifacts at its start")
@@ -557,9 +569,13 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
     """Plan, validate and execute the runs; return 0, 1 (some run failed) or 2 (usage error)."""
     args = parse_args(argv)
     args.jobs = args.jobs or default_jobs(args.profile)
+    if args.write:
+        write_documents(repo_root)
+        return 0
     if args.record_full_run:
         started, done, cached = args.record_full_run
         rec = record_full_run(args.profile, repo_root, started, done, jobs=args.jobs, cached_at_start=int(cached))
+        write_documents(repo_root)                       # the status table names the complete run
         print(run_ledger.full_run_line(rec).replace("**", ""))
         return 0
     notebooks_dir = repo_root / "notebooks"
@@ -584,9 +600,12 @@ def main(argv: list[str] | None = None, repo_root: Path = REPO_ROOT) -> int:
         results = prepare_all(runs, runs_dir, notebooks_dir, repo_root)
         return 1 if any(r.status != "ok" for r in results) else 0
     print(f"{len(runs)} run(s), {args.jobs} at a time, {pin_threads(args.profile)}", flush=True)
-    results = execute_all(runs, runs_dir, notebooks_dir, repo_root, jobs=args.jobs,
-                          expected=expected_seconds(args.profile, repo_root),
-                          on_done=lambda r: record(r, args.profile, repo_root))
+    try:
+        results = execute_all(runs, runs_dir, notebooks_dir, repo_root, jobs=args.jobs,
+                              expected=expected_seconds(args.profile, repo_root),
+                              on_done=lambda r: record(r, args.profile, repo_root))
+    finally:                                 # once per invocation, also when it is stopped half-way
+        write_documents(repo_root)
     print("\n" + format_table(results, args.profile, repo_root))
     report_failures(results, repo_root)
     return 1 if any(r.status != "ok" for r in results) else 0

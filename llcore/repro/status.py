@@ -1,12 +1,12 @@
-"""README.md's status table: one line a notebook, its state and run time read from the run-time ledger.
+"""The status table: one line a notebook, its state and run time read from the run-time ledger.
 
 What each notebook shows and where its results are is written once, in `NOTEBOOKS`; whether its last default run
 passed, at which commit, how long it took and on how many threads come from `results/default/run_times.json`
-(`llcore.repro.ledger`), and so does the last complete run's wall clock under the table. So the README never carries
+(`llcore.repro.ledger`), and so does the last complete run's wall clock under the table. So no document carries
 a hand-typed time, and a test fails when its block differs from what the ledger gives.
 
-The block sits between STATUS_START and STATUS_END in README.md; `llcore.repro.report.write_results_index` (after
-every run) and `python -m llcore.repro.claims --write` regenerate it.
+The block sits between STATUS_START and STATUS_END at the top of results/README.md; `llcore.repro.documents`
+writes it (at the end of every `./run_all.sh` invocation, and `python -m llcore.repro.documents`).
 """
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llcore.repro import ledger
-from llcore.repro.io import atomic_write_text
-from llcore.repro.report import MISSING, markdown_table, replace_between
+from llcore.repro.markdown import MISSING, markdown_table
 
 PROFILE = "default"                   # the committed profile the table reads
 STATUS_START, STATUS_END = "<!-- status:start -->", "<!-- status:end -->"
@@ -111,15 +110,3 @@ def status_markdown(results_root: Path, base: str, profile: str = PROFILE) -> st
 
 def block(text: str) -> str:
     return f"{STATUS_START}\n{text.rstrip()}\n{STATUS_END}"
-
-
-def write_readme_status(readme: Path, results_root: Path, profile: str = PROFILE) -> bool:
-    """Regenerate README.md's status block (links from the README's folder); False when it has no markers."""
-    doc = readme.read_text(encoding="utf-8")
-    base = f"{Path(results_root).relative_to(readme.parent).as_posix()}/{profile}/"
-    new = replace_between(doc, STATUS_START, STATUS_END, block(status_markdown(results_root, base, profile)))
-    if new is None:
-        return False
-    if new != doc:
-        atomic_write_text(readme, new)
-    return True
