@@ -165,8 +165,8 @@ def evaluate(problem: Problem, y: Tensor, theta: Mapping, reference: Union[Choic
         raise ValueError(f"the reference record has {reference.steps} steps, fewer than horizon={horizon}")
     land = run(problem, y, landscape, n, theta, landscape_starts, seed)
     speedups, capped = metrics.per_target_speedup(reference.loss, land.loss, n, horizon)
-    curve, _ = metrics.per_target_speedup(reference.curve()[:, None], land.curve()[:, None], n, horizon)
-    summary = {**metrics.per_target_summary(speedups, capped, level, seed), "curve": float(curve[0])}
+    curve, _ = metrics.speedup_at(reference.curve(), land.curve(), [n], horizon)
+    summary = {**metrics.per_target_summary(speedups, capped, level, seed), "curve": curve[str(n)]}
     return Outcome(n, reference_choice, landscape, reference, land, speedups, summary)
 
 
