@@ -36,6 +36,7 @@ import torch
 
 import llcore
 from llcore import ResidualMLP, TrainConfig, Trainer, invert
+from llcore.repro import registry
 from llcore.repro.io import atomic_write_json, atomic_write_text
 from llcore.repro.paths import repo_root
 from llcore.repro.results import amortization as amortization_of, now, provenance
@@ -95,8 +96,8 @@ def reversal(device, batch):
     return reversal_problem(loss, 0.3, (1, 28, 28)), x[256:256 + batch].to(device)
 
 
-MODELS = {"toy": (toy, 256), "gan_inversion": (mnist_gan, 64), "gan_inversion_faces": (face_gan, 64),
-          "human_pose": (pose, 64), "adversarial_defense": (reversal, 64)}
+# each experiment's F as llcore.repro.registry names it: {experiment: (builder above, batch timed)}
+MODELS = {name: (globals()[builder], batch) for name, (builder, batch) in registry.BENCH.items()}
 OPTIMIZER = {"adversarial_defense": ("sign", 0.1)}       # the reversal's PGD step; Adam elsewhere
 
 

@@ -13,7 +13,6 @@ corrupt cache file is rebuilt, not trusted. A load-or-build holds a lock on its 
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import warnings
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from filelock import FileLock
 
 from ..checkpoint import atomic_torch_save, torch_load
 from .paths import cache_dir
@@ -69,19 +69,7 @@ def cached(kind: str, config: dict, build: Callable[[], dict], folder: str | Pat
     return art
 
 
-@contextlib.contextmanager
-def build_lock(path: Path):
-    """An exclusive lock on `path`.lock for the time of a load-or-build (POSIX advisory lock; a no-op where fcntl
-    is missing). The lock file stays behind, empty."""
-    try:
-        import fcntl
-    except ImportError:                 # not POSIX: concurrent runs may build the same artifact twice
-        yield
-        return
+def build_lock(path: Path) -> FileLock:
+    """An exclusive lock on `path`.lock for the time of a load-or-build (the lock file stays behind, empty)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return FileLock(path.with_name(path.name + ".lock"))

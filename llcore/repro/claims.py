@@ -32,6 +32,7 @@ from typing import Callable
 from .ablations import compare_finals, unrolled_verdict
 from .controls import SMALL_STEP
 from .markdown import is_number, markdown_table
+from .registry import COLUMNS, Column  # noqa: F401  (the columns are the registry's)
 from .report import is_capped
 
 HELD, NOT_HELD, NOISE, NOT_MEASURED = "held", "not held", "within noise", "not measured"
@@ -248,42 +249,6 @@ def coordinate_vs_unrolled(ablations: dict, problem: str) -> Cell:
 
 
 # the table: columns (experiments) × claims
-
-
-@dataclass(frozen=True)
-class Column:
-    """One experiment (or one problem of 04): which splits the rules read, and the tables their numbers are in."""
-    title: str
-    experiment: str
-    main: str | None = None                  # in-distribution split (claims 1, 2, 4, 5)
-    also: tuple[str, ...] = ()               # the same rules on these splits, shown after the verdict
-    ood: str | None = None                   # claim 3
-    ood_also: tuple[str, ...] = ()
-    curves_table: str = "metrics.json"       # where curves at each step are tabulated
-    speedups_table: str = "metrics.json"
-    landscape_problem: str | None = None     # claim 6: 05's problem
-    ablation_problem: str | None = None      # claims 1, 5, 7, 8 from 04's variants
-    strongest_baseline: bool = True          # claim 9: read the controls `strongest_x_10`, `landscape_10`
-    start_control: str | None = "theta_start"  # claim 10: the method that descends in X from θ(z₀)
-
-
-COLUMNS = (
-    Column("toy (00)", "toy", "test_in", ood="test_ood", curves_table="tables/curves.md",
-           speedups_table="tables/speedups.md", landscape_problem="toy"),
-    Column("MNIST GAN (01)", "gan_inversion", "test_in", ood="test_ood", curves_table="tables/mse.md",
-           speedups_table="tables/speedups.md", landscape_problem="gan"),
-    Column("faces GAN (01)", "gan_inversion_faces", "test_in", ood="test_ood", ood_also=("test_real",),
-           curves_table="tables/mse.md", speedups_table="tables/speedups.md"),
-    Column("defense (02)", "adversarial_defense", "standard", also=("pgd_at", "trades"),
-           curves_table="tables/accuracy.md"),
-    Column("pose (03)", "human_pose", "test_in", also=("test_in_objective",), ood="test_ood",
-           ood_also=("test_ood_objective",), curves_table="tables/curves.md", speedups_table="tables/speedups.md",
-           landscape_problem="pose"),
-    Column("ablations, MNIST GAN (04)", "ablations", "gan_test_in", ablation_problem="gan"),
-    Column("ablations, pose (04)", "ablations", "pose_test_in_objective", ablation_problem="pose"),
-    Column("your problem (06)", "your_problem", "test_in", ood="test_ood", curves_table="tables/curves.md",
-           speedups_table="tables/speedups.md"),
-)
 
 
 def link_label(path: str) -> str:

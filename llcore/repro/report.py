@@ -15,11 +15,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from llcore.repro import registry
 from llcore.repro.markdown import MISSING, between, fmt, is_number, markdown_table, replace_between  # noqa: F401
 
 INDEX_PROFILES = ("default", "paper")  # `smoke` is CI-only and git-ignored
-EXPERIMENT_ORDER = ("toy", "gan_inversion", "gan_inversion_faces", "adversarial_defense", "human_pose", "ablations",
-                    "landscape", "your_problem")
 HEADLINE_N = "10"  # the `speedup_at` entry shown in the headline table
 
 # one experiment
@@ -105,7 +104,7 @@ def experiment_section(exp_dir: Path, results_root: Path) -> str:
 def experiment_dirs(profile_dir: Path) -> list[Path]:
     """Experiment folders holding a metrics.json, in the order of RESULTS.md, unknown ones last by name."""
     dirs = [p.parent for p in profile_dir.glob("*/metrics.json")]
-    rank = {name: i for i, name in enumerate(EXPERIMENT_ORDER)}
+    rank = {name: i for i, name in enumerate(registry.ORDER)}
     return sorted(dirs, key=lambda d: (rank.get(d.name, len(rank)), d.name))
 
 

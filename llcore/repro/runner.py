@@ -312,41 +312,19 @@ def expected_seconds(profile: str, repo_root: Path) -> dict:
     return {(r["notebook"], r["run"]): float(r["seconds"]) for r in found if r.get("status") == "ok"}
 
 
-def makespan(order: Sequence[int], seconds: Sequence[float], needs: dict, jobs: int) -> float:
-    """Wall clock of running the runs on `jobs` lanes, each free lane taking the first run of `order` whose `needs`
-    (indices) have finished; seconds[i]: run i's duration."""
-    lanes, done, pending = [0.0] * max(1, jobs), {}, list(order)
-    while pending:
-        lane = min(range(len(lanes)), key=lanes.__getitem__)
-        now = lanes[lane]
-        ready = [i for i in pending if all(done.get(j, float("inf")) <= now for j in needs[i])]
-        if not ready:                    # wait for the next run to end (or, when nothing is running, start anyway)
-            later = [t for t in done.values() if t > now]
-            if later:
-                lanes[lane] = min(later)
-                continue
-            ready = pending
-        i = ready[0]
-        pending.remove(i)
-        done[i] = lanes[lane] = now + seconds[i]
-    return max(done.values(), default=0.0)
+def plan_order(runs: list[Run], needs: dict, expected: dict | None) -> list[int]:
+    """The order in which ready runs start: longest first, where a run's length is its expected seconds plus the
+    longest chain of runs that wait on it (`needs`: {i: indices run i waits for}); runs without a record last, in
+    plan order (they count 0 s)."""
+    own = [(expected or {}).get((r.notebook.stem, r.run_name or "–")) for r in runs]
+    tail: dict[int, float] = {}
 
+    def chain(i: int) -> float:                      # own seconds + the longest chain of the runs waiting on i
+        if i not in tail:
+            tail[i] = (own[i] or 0.0) + max((chain(j) for j in needs if i in needs[j]), default=0.0)
+        return tail[i]
 
-def plan_order(runs: list[Run], needs: dict, expected: dict | None, jobs: int, search_limit: int = 8) -> list[int]:
-    """The order in which ready runs start: longest expected first (runs without a record last, in plan order),
-    unless, with several lanes and a record for every run, another order of at most `search_limit` runs finishes
-    sooner when each run lasts as long as its record (all orders are tried; dependencies respected)."""
-    key = [(expected or {}).get((r.notebook.stem, r.run_name or "–")) for r in runs]
-    lpt = sorted(range(len(runs)), key=lambda i: -(key[i] if key[i] is not None else -1.0))
-    if jobs <= 1 or None in key or not 2 < len(runs) <= search_limit:
-        return lpt
-    from itertools import permutations
-    best, best_span = lpt, makespan(lpt, key, needs, jobs)
-    for order in permutations(range(len(runs))):
-        span = makespan(order, key, needs, jobs)
-        if span < best_span - 1.0:       # a second or more sooner: otherwise keep longest-first
-            best, best_span = list(order), span
-    return best
+    return sorted(range(len(runs)), key=lambda i: (own[i] is None, -chain(i), i))
 
 
 def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, jobs: int = 1,
@@ -357,14 +335,14 @@ def execute_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path, job
     on_done(result) is called as each run ends (the runner records it there, so an interrupted invocation keeps
     what its finished runs measured).
     expected: {(notebook stem, run name or '–'): seconds} from earlier runs; of the runs ready to start, the one first
-    in plan_order starts first: the longest expected first (with --jobs the long runs do not end up last), or the
-    order that finishes soonest by those records (runs without a record keep their order, after those with one)."""
+    in plan_order starts first: the longest expected first, counting the runs that wait on it (with --jobs the long
+    runs do not end up last; runs without a record keep their order, after those with one)."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
     execute = execute or execute_run
     needs = {i: {j for j, other in enumerate(runs) if other.notebook.stem in after(run.notebook)}
              for i, run in enumerate(runs)}
     results, pending, running = {}, list(range(len(runs))), {}
-    rank = {i: k for k, i in enumerate(plan_order(runs, needs, expected, jobs))}
+    rank = {i: k for k, i in enumerate(plan_order(runs, needs, expected))}
 
     def report(i: int, result: RunResult) -> None:
         failure = f"{where(result)}: {short(result.error)}" if result.status != "ok" else ""

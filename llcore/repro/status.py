@@ -1,6 +1,6 @@
 """The status table: one line a notebook, its state and run time read from the run-time ledger.
 
-What each notebook shows and where its results are is written once, in `NOTEBOOKS`; whether its last default run
+What each notebook shows and where its results are is written once, in `llcore.repro.registry`; whether its last default run
 passed, at which commit, how long it took and on how many threads come from `results/default/run_times.json`
 (`llcore.repro.ledger`), and so does the last complete run's wall clock under the table. So no document carries
 a hand-typed time, and a test fails when its block differs from what the ledger gives.
@@ -11,38 +11,16 @@ writes it (at the end of every `./run_all.sh` invocation, and `python -m llcore.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from llcore.repro import ledger
+from llcore.repro import ledger, registry
 from llcore.repro.markdown import MISSING, markdown_table
 
 PROFILE = "default"                   # the committed profile the table reads
 STATUS_START, STATUS_END = "<!-- status:start -->", "<!-- status:end -->"
 
 
-@dataclass(frozen=True)
-class Notebook:
-    stem: str                         # notebooks/<stem>.ipynb
-    shows: str                        # what it shows, in one line
-    results: tuple                    # ((label, experiment folder under results/<profile>/), ...)
-
-
-NOTEBOOKS = (
-    Notebook("00_toy", "the method end to end on a synthetic decoder; the landscape drawn in 2-D", (("toy", "toy"),)),
-    Notebook("01_gan_inversion", "inverting an MNIST DCGAN trained here and a shipped 64x64 face DCGAN; encoder and "
-             "random-θ controls", (("MNIST", "gan_inversion"), ("faces", "gan_inversion_faces"))),
-    Notebook("02_adversarial_defense", "reversing PGD attacks with a self-supervised loss on MNIST (not CIFAR-10) for "
-             "standard, PGD-AT and TRADES CNNs; APGD and an adaptive attack", (("defense", "adversarial_defense"),)),
-    Notebook("03_human_pose", "SMPL-format pose from 2-D keypoints (a procedural body unless real SMPL files are "
-             "given)", (("pose", "human_pose"),)),
-    Notebook("04_ablations", "replay, trajectory loss, unrolled training (time, memory), T, dim Z, θ size, buffer, K, "
-             "test lr; reduced scale", (("ablations", "ablations"),)),
-    Notebook("05_landscape", "loss slices in X and Z and smoothness measures for the toy, MNIST GAN and pose "
-             "problems", (("landscape", "landscape"),)),
-    Notebook("06_your_problem", "a worked example on a forward model from outside the paper (a pendulum simulator), "
-             "read on medians and with the controls", (("your problem", "your_problem"),)),
-)
+NOTEBOOKS = registry.notebooks()   # what each notebook shows and the experiments it writes
 
 
 def threads(machine: str) -> str:
