@@ -6,7 +6,7 @@
                                  the verdict grid first, then every experiment's headline table and figures
     results/CLAIMS.md            each claim's rule and its numbers per experiment (llcore.repro.claims_doc)
     results/SUMMARY.md           the reproduction report (llcore.repro.summary)
-    results/<profile>/claims_speedups.png   the speed-up figure (llcore.repro.claims.write_speedup_figure)
+    results/<profile>/claims_speedups.png   the speed-up figure (llcore.repro.claims_figure)
 
 The other harness modules build text and write nothing of these; only the runner's entry point imports this module,
 once at the end of an invocation (`./run_all.sh`), and `--write` regenerates them without running anything:
@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import claims, claims_doc, findings, report, status, summary
+from . import claims, claims_doc, claims_figure, findings, report, status, summary
 from .io import atomic_write_text
 from .markdown import replace_between
 
@@ -80,7 +80,7 @@ def write_results_index(results_root: Path, profile: str = PROFILE) -> Path:
     """Write `<results_root>/README.md`, the results index, its speed-up figure redrawn first; return its path."""
     results_root = Path(results_root)
     try:
-        claims.write_speedup_figure(results_root / profile)
+        claims_figure.write_speedup_figure(results_root / profile)
     except ImportError:                   # matplotlib missing: the index still comes, with the figure already there
         pass
     return write_if_changed(results_root / "README.md", report.index_text(results_root, index_lead(results_root,
