@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from llcore.repro.paths import repo_root
 from llcore.tasks.cifar import robustbench_how
 from llcore.tasks.gan import is_factory_spec
 
 # helpers
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = repo_root()
 VAR = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 
 

@@ -33,209 +33,33 @@ Usage errors (unknown notebook or parameter, malformed YAML) and missing assets 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
-import re
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import nbformat
 import papermill
-import yaml
 from papermill.exceptions import PapermillExecutionError
 
 from llcore.repro import assets
 from llcore.repro import ledger as run_ledger
-from llcore.checkpoint import atomic_write_bytes
-from llcore.repro.markdown import MISSING, markdown_table
+from llcore.repro.paths import repo_root
+from llcore.repro.recording import (  # noqa: F401  (as each run ends; tests read it from here)
+    EXECUTED_LIMIT, keep_executed, git_short_sha, format_table, section_seconds, machine_line, record,
+    write_documents, merge_ledger, record_full_run, report_failures)
+from llcore.repro.plan import (  # noqa: F401  (the runner's planning; tests and studies read it from here)
+    NOTEBOOK_GLOB, THREADS, Run, RunResult, UsageError, pin_threads, rel, short, where, declared_parameters,
+    discover, load_param_sets, notebook_parameters, parse_cli_params, plan_runs, select, select_runs, validate)
 
 PROFILES = ("smoke", "default", "paper")
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
-RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = repo_root()
 # Kernel log noise: ipykernel >= 7 warns on every start that its local TCP sockets are unencrypted, and the
 # interrupt jupyter_client sends on shutdown can log a spurious KeyboardInterrupt error. Cell errors and dead
 # kernels reach papermill as messages, not as these logs, so nothing is lost.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
-
-
-class UsageError(Exception):
-    """A mistake in the command line or a params file: reported without a traceback, exit status 2."""
-
-
-@dataclass
-class Run:
-    """One execution of one notebook with one set of parameters."""
-
-    notebook: Path
-    run_name: str | None
-    parameters: dict
-
-    @property
-    def label(self) -> str:
-        return self.notebook.stem + (f" ({self.run_name})" if self.run_name else "")
-
-    def output_path(self, runs_dir: Path) -> Path:
-        suffix = f"__{self.run_name}" if self.run_name else ""
-        return runs_dir / f"{self.notebook.stem}{suffix}.ipynb"
-
-
-@dataclass
-class RunResult:
-    """What happened to a run: status 'ok' or 'FAILED', seconds, and where it failed."""
-
-    run: Run
-    output: Path
-    status: str
-    seconds: float
-    failed_cell: str = ""
-    error: str = ""
-
-
-# helpers
-
-
-def rel(path: Path, root: Path) -> str:
-    """`path` relative to `root` when inside it, for short messages."""
-    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-
-
-def short(text: str, width: int = 100) -> str:
-    """The first line of `text`, cut to `width` characters."""
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-def where(result: RunResult) -> str:
-    """' at In [N] (cell K)' for a failed cell, '' when no cell is to blame (e.g. the kernel did not start)."""
-    return f" at {result.failed_cell}" if result.failed_cell else ""
-
-
-# notebooks and their parameters
-
-
-def discover(notebooks_dir: Path) -> list[Path]:
-    """The experiment notebooks `NN_*.ipynb` in `notebooks_dir`, sorted by name."""
-    return sorted(notebooks_dir.glob(NOTEBOOK_GLOB))
-
-
-def select(notebooks: list[Path], only: str | None) -> list[Path]:
-    """All notebooks, or the one whose stem is `only` or starts with it (`00` or `00_toy`)."""
-    if only is None:
-        return notebooks
-    stems = ", ".join(nb.stem for nb in notebooks) or "(none)"
-    exact = [nb for nb in notebooks if nb.stem == only]
-    matches = exact or [nb for nb in notebooks if nb.stem.startswith(only)]
-    if not matches:
-        raise UsageError(f"--only {only!r} matches no notebook; available: {stems}")
-    if len(matches) > 1:
-        raise UsageError(f"--only {only!r} is ambiguous: {', '.join(nb.stem for nb in matches)}")
-    return matches
-
-
-def select_runs(runs: list[Run], run_name: str | None) -> list[Run]:
-    """All runs, or those named `run_name` in their params file (`--run faces` of 01's mnist and faces runs)."""
-    if run_name is None:
-        return runs
-    chosen = [r for r in runs if r.run_name == run_name]
-    if not chosen:
-        names = ", ".join(sorted({r.label for r in runs})) or "(none)"
-        raise UsageError(f"--run {run_name!r} matches no run; planned runs: {names}")
-    return chosen
-
-
-def parse_cli_params(pairs: list[list[str]] | None) -> dict:
-    """`-p KEY VALUE` pairs as a dict, each VALUE read as YAML so `3` is an int and `[0, 1]` a list."""
-    params = {}
-    for key, text in pairs or []:
-        try:
-            params[key] = yaml.safe_load(text) if text.strip() else text
-        except yaml.YAMLError as exc:
-            raise UsageError(f"-p {key}: cannot read value {text!r} as YAML: {exc}") from exc
-    return params
-
-
-def load_param_sets(params_file: Path) -> list[tuple[str | None, dict]]:
-    """The (run_name, parameters) pairs of a params file; one unnamed run without overrides if there is none."""
-    if not params_file.exists():
-        return [(None, {})]
-    try:
-        data = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{params_file}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise UsageError(f"{params_file}: expected a mapping of parameter: value, or `runs:`")
-    if "runs" not in data:
-        return [(None, data)]
-    shared = {k: v for k, v in data.items() if k != "runs"}
-    runs = data["runs"]
-    if not isinstance(runs, list) or not runs or not all(isinstance(r, dict) for r in runs):
-        raise UsageError(f"{params_file}: `runs:` must be a non-empty list of mappings")
-    names = [r.get("run_name") for r in runs]
-    for name in names:
-        if not isinstance(name, str) or not RUN_NAME.fullmatch(name):
-            raise UsageError(f"{params_file}: every run needs a `run_name` of letters, digits, _ . - (got {name!r})")
-    if len(set(names)) != len(names):
-        raise UsageError(f"{params_file}: run names must be unique, got {', '.join(names)}")
-    return [(r["run_name"], {**shared, **{k: v for k, v in r.items() if k != "run_name"}}) for r in runs]
-
-
-def declared_parameters(notebook: Path) -> list[str]:
-    """The names assigned in the notebook's cell tagged `parameters`."""
-    try:
-        return list(papermill.inspect_notebook(str(notebook)))
-    except (ValueError, OSError) as exc:  # nbformat's NotJSONError and ValidationError are ValueErrors
-        raise UsageError(f"cannot read the parameters of {notebook}: {exc}") from exc
-
-
-def notebook_parameters(stem: str, profile: str, run_name: str | None = None, repo_root: Path | None = None) -> dict:
-    """The parameters notebook `stem` runs with at `profile`: its parameters cell's defaults, then the profile's
-    params file (its run `run_name` when the file lists several; the first run otherwise). What another notebook
-    reads to build the same problem and θ as `stem` does (05 reads 00's, 01's and 03's)."""
-    root = repo_root or REPO_ROOT
-    nb = root / "notebooks" / f"{stem}.ipynb"
-    try:
-        defaults = {k: ast.literal_eval(v["default"]) for k, v in papermill.inspect_notebook(str(nb)).items()}
-    except (ValueError, SyntaxError, OSError) as exc:
-        raise UsageError(f"cannot read the parameters of {nb}: {exc}") from exc
-    sets = load_param_sets(root / "notebooks" / "params" / profile / f"{stem}.yaml")
-    chosen = [params for name, params in sets if run_name is None or name == run_name]
-    if not chosen:
-        raise UsageError(f"{stem} has no run {run_name!r} at profile {profile!r}; runs: {[n for n, _ in sets]}")
-    return {**defaults, **chosen[0], "profile": profile}
-
-
-def validate(names, declared: list[str], notebook: Path, source: str) -> None:
-    """Reject parameter names the notebook does not declare, or that only --profile may set."""
-    for name in names:
-        if name == "profile":
-            raise UsageError(f"parameter 'profile' for notebook {notebook.stem} ({source}) is set by --profile")
-        if name not in declared:
-            known = ", ".join(declared) or "(none: the notebook has no cell tagged 'parameters')"
-            raise UsageError(
-                f"unknown parameter {name!r} for notebook {notebook.stem} ({source}); known parameters: {known}"
-            )
-
-
-def plan_runs(notebooks: list[Path], params_dir: Path, profile: str, cli_params: dict) -> list[Run]:
-    """Every run of every notebook with its final parameters, all names validated before anything runs."""
-    runs = []
-    for nb in notebooks:
-        declared = declared_parameters(nb)
-        validate(cli_params, declared, nb, "from -p")
-        params_file = params_dir / profile / f"{nb.stem}.yaml"
-        for run_name, params in load_param_sets(params_file):
-            source = f"from {params_file}" + (f", run {run_name!r}" if run_name else "")
-            validate(params, declared, nb, source)
-            injected = {"profile": profile} if "profile" in declared else {}
-            runs.append(Run(nb, run_name, {**params, **cli_params, **injected}))
-    return runs
 
 
 # execution
@@ -280,18 +104,6 @@ def execute_run(run: Run, runs_dir: Path, cwd: Path, prepare_only: bool = False)
         cell, error = describe_failure(exc, output)
         return RunResult(run, output, "FAILED", time.perf_counter() - start, cell, error)
     return RunResult(run, output, "ok", time.perf_counter() - start)
-
-
-THREADS = {"default": 1}      # torch threads per notebook kernel, by profile (unset: torch's default)
-
-
-def pin_threads(profile: str) -> str:
-    """Set the kernels' thread variables for `profile` (they inherit this process's environment); describe them."""
-    n = THREADS.get(profile)
-    if n is None:
-        return "threads: torch's default"
-    os.environ.update(OMP_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n), MKL_DYNAMIC="FALSE")
-    return f"{n} thread(s) per notebook (profile {profile})"
 
 
 def default_jobs(profile: str) -> int:
@@ -376,142 +188,6 @@ def prepare_all(runs: list[Run], runs_dir: Path, cwd: Path, repo_root: Path) -> 
         problem = f" ({r.error})" if r.status != "ok" else ""
         print(f"prepared {rel(r.output, repo_root)}: {r.status}{problem}")
     return results
-
-
-# the executed notebooks, kept with the results they wrote (a reader sees the story without running it)
-
-KEEP_EXECUTED = ("default", "paper")      # smoke runs keep theirs in runs/smoke only
-EXECUTED_LIMIT = 5 * 2**20                # bytes: larger figures or outputs are a bug to fix, not to commit
-
-
-def keep_executed(result: RunResult, folder: Path, limit: int = EXECUTED_LIMIT) -> Path | None:
-    """Copy a successful run's executed notebook to folder/<label>.ipynb (e.g. results/default/notebooks/); a failed
-    run, or a notebook over `limit` bytes (warned), is not kept. Returns the copy's path."""
-    if result.status != "ok" or not result.output.is_file():
-        return None
-    size = result.output.stat().st_size
-    if size > limit:
-        print(f"warning: {result.output.name} is {size / 2**20:.1f} MB, over {limit / 2**20:.0f} MB: not copied to "
-              f"{folder} (lower its figures' dpi or its printed output)", file=sys.stderr)
-        return None
-    return atomic_write_bytes(folder / result.output.name, result.output.read_bytes())
-
-
-# reporting
-
-
-def git_short_sha(repo_root: Path) -> str | None:
-    """The checked-out commit, or None outside git or before the first commit."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo_root, capture_output=True, text=True)
-    except OSError:
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-def failure(r: RunResult) -> str:
-    """Where and why a run failed, for the tables ('' for a run that passed)."""
-    return ": ".join(filter(None, [r.failed_cell, short(r.error)]))
-
-
-def format_table(results: list[RunResult], profile: str, repo_root: Path) -> str:
-    """This invocation's runs as Markdown, under a line naming the profile, the date and the commit."""
-    when = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    sha = git_short_sha(repo_root)
-    header = f"# Notebook run times: profile `{profile}`, {when}" + (f", git {sha}" if sha else "")
-    rows = [
-        [r.run.notebook.stem, r.run.run_name or MISSING, r.status, f"{r.seconds:.1f}", failure(r)]
-        for r in results
-    ]
-    total = sum(r.seconds for r in results)
-    table = markdown_table(["notebook", "run", "status", "seconds", "failed cell"], rows)
-    return f"{header}\n\n{table}\nTotal: {total:.1f} s over {len(results)} run(s).\n"
-
-
-def section_seconds(executed: Path) -> list[list]:
-    """[[heading, seconds], ...]: the seconds papermill measured for each code cell, summed under the markdown
-    heading above it (the notebook's sections: data, θ training, sweeps, evaluation, figures...); [] when unreadable."""
-    try:
-        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError):
-        return []
-    sections, heading = {}, "setup"
-    for cell in cells:
-        text = "".join(cell.get("source", ""))
-        if cell.get("cell_type") == "markdown":
-            titles = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
-            heading = titles[0] if titles else heading
-        elif cell.get("cell_type") == "code":
-            seconds = (cell.get("metadata", {}).get("papermill") or {}).get("duration")
-            if isinstance(seconds, (int, float)):
-                sections[heading] = sections.get(heading, 0.0) + seconds
-    return [[h, round(t, 1)] for h, t in sections.items()]
-
-
-def machine_line() -> str:
-    """Cores and thread settings, which the run times depend on."""
-    threads = ", ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ)
-    return f"{os.cpu_count()} cores, " + (threads or "threads: torch's default (one per core)")
-
-
-def record(result: RunResult, profile: str, repo_root: Path) -> None:
-    """What a finished run leaves behind, written as soon as it ends (not when the whole invocation does, so a long
-    `--jobs` run stopped half-way keeps its finished runs): the executed notebook kept with the results (default and
-    paper profiles) and its row merged into the run-time ledger. The documents built on them are written once, at
-    the end of the invocation (`write_documents`)."""
-    if profile in KEEP_EXECUTED:
-        keep_executed(result, repo_root / "results" / profile / "notebooks")
-    merge_ledger([result], profile, repo_root)
-
-
-def write_documents(repo_root: Path) -> None:
-    """Regenerate every generated document from the committed results (`llcore.repro.documents`, the one module that
-    writes them; imported here only, by the entry point)."""
-    from llcore.repro import documents
-    documents.write_all(repo_root)
-
-
-def merge_ledger(results: list[RunResult], profile: str, repo_root: Path) -> None:
-    """Merge these runs into `results/<profile>/run_times.json` (one row per notebook and run: its latest run, with
-    when and at which commit it finished) and write it as `run_times.md`. Runs of other notebooks keep their earlier
-    rows, so `--only` does not erase them."""
-    out = repo_root / "results" / profile
-    ledger = run_ledger.read(out / run_ledger.FILE)
-    full_run = run_ledger.last_full_run(out / run_ledger.FILE)
-    when = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    sha = git_short_sha(repo_root) or MISSING
-    for r in results:
-        key = (r.run.notebook.stem, r.run.run_name or MISSING)
-        ledger[key] = {"notebook": key[0], "run": key[1], "status": r.status, "seconds": round(r.seconds, 1),
-                       "finished": when, "git": sha, "failed_cell": failure(r), "machine": machine_line(),
-                       "sections": section_seconds(r.output)}
-    run_ledger.write(out, profile, ledger, full_run)
-
-
-def record_full_run(profile: str, repo_root: Path, started: float, notebooks_done: float, jobs: int,
-                    finished: float | None = None, cached_at_start: int | None = None) -> dict:
-    """Record a complete reproduction (every notebook of the profile and the benchmark, all of them passed), as
-    run_all.sh calls it at the end: wall-clock start and end (epoch seconds), the notebooks' share, the lanes, cores,
-    threads, the commit, and how many cached artifacts (trained θ, generators, ...) were there at the start, so a
-    reader can tell a run from scratch (0) from one that reused earlier work. It heads run_times.md until the next
-    complete run replaces it."""
-    finished = time.time() if finished is None else finished
-    stamp = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")    # noqa: E731
-    out = repo_root / "results" / profile
-    record = {"profile": profile, "started": stamp(started), "finished": stamp(finished),
-              "seconds": round(finished - started, 1), "notebooks_seconds": round(notebooks_done - started, 1),
-              "bench_seconds": round(finished - notebooks_done, 1), "jobs": jobs, "cached_at_start": cached_at_start,
-              "git": git_short_sha(repo_root) or MISSING, "machine": f"{os.cpu_count()} cores, {pin_threads(profile)}"}
-    run_ledger.write(out, profile, run_ledger.read(out / run_ledger.FILE), record)
-    return record
-
-
-def report_failures(results: list[RunResult], repo_root: Path) -> None:
-    """Name each failed run, its cell and the executed copy to open, on stderr."""
-    for r in results:
-        if r.status != "ok":
-            print(f"FAILED: {r.run.label}{where(r)}: {short(r.error, 300)}\n"
-                  f"        open {rel(r.output, repo_root)}", file=sys.stderr)
 
 
 # command line
