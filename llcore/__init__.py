@@ -10,6 +10,8 @@ Public API:
     metrics, sweep               speed-ups (curve-level and per target), learning-rate sweeps on validation targets
     fair_comparison, compare     landscape against the strongest descent in X (Adam variants, gradient descent,
                                  per-target L-BFGS; lrs and starts chosen on validation targets)   (compare.py)
+    Regressor, train_amortized   an amortized start E(y) trained by the problem's objective (amortized.py), and
+    amortized_comparison         landscape, with refinement in X or from E(y), against descent in X from E(y)
     landscape                    loss slices around a solution and smoothness measures, in X or Z  (landscape.py)
     save_theta, load_theta       a trained θ saved with its recipe, rebuilt alone          (checkpoint.py)
     checkpoint, seeding          atomic files and clear load errors; seeds and the device
@@ -24,7 +26,8 @@ __version__ = "0.1.0"
 from . import checkpoint, compare, landscape, metrics, seeding, sweep
 from .buffer import ReplayBuffer
 from .checkpoint import load_theta, save_theta
-from .compare import fair_comparison
+from .compare import amortized_comparison, fair_comparison
+from .amortized import Regressor, as_start, train_amortized
 from .inversion import Record, RefineInX, invert, lift, starting_point
 from .mapping import MLP, Identity, Mapping, ResidualMLP, make_mapping
 from .optim import InnerOptimizer
@@ -33,6 +36,6 @@ from .config import TrainConfig
 from .shards import ShardedTrainer
 from .trainer import Trainer, TrainingDiverged
 
-__all__ = ["ReplayBuffer", "fair_comparison", "save_theta", "load_theta", "Record", "RefineInX", "invert", "lift", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
+__all__ = ["ReplayBuffer", "fair_comparison", "amortized_comparison", "Regressor", "train_amortized", "as_start", "save_theta", "load_theta", "Record", "RefineInX", "invert", "lift", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
            "make_mapping", "InnerOptimizer", "Problem", "box_projection", "linf_projection", "normal_init",
            "zeros_init", "TrainConfig", "Trainer", "ShardedTrainer", "TrainingDiverged"]
