@@ -77,9 +77,9 @@ def importers_of_documents() -> set[str]:
     return found
 
 
-def test_only_the_runners_entry_point_imports_the_documents_module():
-    assert importers_of_documents() == {"runner.py"}
-    top = [n for n in ast.parse((ROOT / "llcore/repro/runner.py").read_text(encoding="utf-8")).body
+def test_only_the_runners_recording_imports_the_documents_module():
+    assert importers_of_documents() == {"recording.py"}            # the runner's record of an invocation
+    top = [n for n in ast.parse((ROOT / "llcore/repro/recording.py").read_text(encoding="utf-8")).body
            if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert not any("documents" in [(n.module or "") if isinstance(n, ast.ImportFrom) else "", *(a.name for a in n.names)]
                    for n in top), "imported inside the entry point only"
