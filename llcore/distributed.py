@@ -16,6 +16,7 @@ M processes resumes in any number of processes up to N (e.g. 2 → 1 → 2), or 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as dist
@@ -32,6 +33,20 @@ def init_process_group(backend: str | None = None) -> tuple[int, int]:
                                "(run `torchrun --nproc_per_node=N script.py`)")
         dist.init_process_group(backend or ("nccl" if torch.cuda.is_available() else "gloo"))
     return dist.get_rank(), dist.get_world_size()
+
+
+@contextmanager
+def process_group(backend: str | None = None):
+    """`with process_group() as (rank, world): ...`: init_process_group, then, once every process is done, a
+    barrier and destroy_process_group. A process that leaves while another still talks to it (rank 0 writing θ
+    after training, say) otherwise tears the group down under it: gloo aborts the other process
+    ("terminate called without an active exception")."""
+    rank, world = init_process_group(backend)
+    try:
+        yield rank, world
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
 
 
 def shards_of(rank: int, world: int, shards: int) -> list[int]:

@@ -19,19 +19,19 @@ WORKER = textwrap.dedent("""
     import sys, torch
     torch.set_num_threads(1)
     from llcore import ResidualMLP, TrainConfig
-    from llcore.distributed import DistributedTrainer, init_process_group
+    from llcore.distributed import DistributedTrainer, process_group
     from llcore.tasks.toy import toy_problem, toy_targets
-    rank, world = init_process_group("gloo")
-    p = toy_problem()
-    _, y = toy_targets(p, 512, seed=1)
-    torch.manual_seed(100 + rank)                 # different draws per process: rank 0's θ must win
-    theta = ResidualMLP(p.dim_x, width=32)
-    if rank == 0:
-        torch.manual_seed(0); theta = ResidualMLP(p.dim_x, width=32)
-    t = DistributedTrainer(p, theta, y, TrainConfig(**CONFIG), checkpoint_path=sys.argv[2])
-    t.train(progress=False)
-    if rank == 0:
-        torch.save(theta.state_dict(), sys.argv[1])
+    with process_group("gloo") as (rank, world):
+        p = toy_problem()
+        _, y = toy_targets(p, 512, seed=1)
+        torch.manual_seed(100 + rank)             # different draws per process: rank 0's θ must win
+        theta = ResidualMLP(p.dim_x, width=32)
+        if rank == 0:
+            torch.manual_seed(0); theta = ResidualMLP(p.dim_x, width=32)
+        t = DistributedTrainer(p, theta, y, TrainConfig(**CONFIG), checkpoint_path=sys.argv[2])
+        t.train(progress=False)
+        if rank == 0:
+            torch.save(theta.state_dict(), sys.argv[1])
 """).replace("TrainConfig(**CONFIG)", f"TrainConfig(**{CONFIG!r})")
 
 
@@ -39,17 +39,17 @@ RESUME_WORKER = textwrap.dedent("""
     import sys, torch
     torch.set_num_threads(1)
     from llcore import ResidualMLP, TrainConfig
-    from llcore.distributed import DistributedTrainer, init_process_group
+    from llcore.distributed import DistributedTrainer, process_group
     from llcore.tasks.toy import toy_problem, toy_targets
-    rank, world = init_process_group("gloo")
-    p = toy_problem()
-    _, y = toy_targets(p, 512, seed=1)
-    torch.manual_seed(0)
-    theta = ResidualMLP(p.dim_x, width=32)
-    config = TrainConfig(**{**THREE_SHARDS, "rounds": int(sys.argv[2])})
-    DistributedTrainer(p, theta, y, config, checkpoint_path=sys.argv[1]).train(progress=False)
-    if rank == 0:
-        torch.save(theta.state_dict(), sys.argv[3])
+    with process_group("gloo") as (rank, world):
+        p = toy_problem()
+        _, y = toy_targets(p, 512, seed=1)
+        torch.manual_seed(0)
+        theta = ResidualMLP(p.dim_x, width=32)
+        config = TrainConfig(**{**THREE_SHARDS, "rounds": int(sys.argv[2])})
+        DistributedTrainer(p, theta, y, config, checkpoint_path=sys.argv[1]).train(progress=False)
+        if rank == 0:
+            torch.save(theta.state_dict(), sys.argv[3])
 """).replace("**THREE_SHARDS", f"**{THREE_SHARDS!r}")
 
 
