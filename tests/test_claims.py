@@ -28,7 +28,7 @@ def split(base=None, land=None, rnd=None, spread=0.0, hib=False, budget=200, **e
 def test_every_claim_has_a_row_and_every_column_a_verdict():
     metrics = C.load_metrics(RESULTS / C.PROFILE)
     rows = C.cells(metrics)
-    assert len(rows) == len(C.CLAIMS) == 10 and all(len(r) == len(C.COLUMNS) for r in rows)
+    assert len(rows) == len(C.CLAIMS) == 11 and all(len(r) == len(C.COLUMNS) for r in rows)
     assert all(c.verdict in C.VERDICTS for r in rows for c in r)
     for row in rows[8:]:       # claims 9 and 10: measured only where a notebook runs the controls
         assert all(c.verdict == NOT_MEASURED for col, c in zip(C.COLUMNS, row)

@@ -1,6 +1,6 @@
 """notebooks/studies/theta_scaling.py: the smoke study on the toy (structure, a rerun that trains and measures
-nothing, a resumption that redoes exactly what is missing with the same numbers, the figure), its level table, and
-the grows / flat / falls rule on synthetic levels."""
+nothing, a resumption that redoes exactly what is missing with the same numbers, the figure) and its level table;
+the grows / flat / falls rule it uses is tested in test_scaling.py."""
 import importlib.util
 import json
 import math
@@ -147,57 +147,6 @@ def test_unknown_problem_or_level_is_a_clear_error(capsys):
     with pytest.raises(ValueError, match="≥ 2 seeds"):
         ts.study(["toy"], "smoke", seeds=[0])
     assert ts.main(["cifar"]) == 2 and "unknown problem" in capsys.readouterr().err
-
-
-# the rule
-
-def levels(gain_of, seeds=(0, 1, 2), rollouts=(64, 256, 1024, 4096)) -> dict:
-    """A synthetic problem entry: gain_of(rollouts, seed) at each level and seed."""
-    def seed_entry(r, s):
-        g = gain_of(r, s)
-        return {"seed": s, "splits": {"test_in": {"against": {"reference": {
-            "gain_at": {"10": g}, "speedup_10": {"median": 1.5 * g}}}}}}
-    return {"levels": {f"L{r}": {"rollouts": r, "seeds": [seed_entry(r, s) for s in seeds]} for r in rollouts}}
-
-
-def noise(r, s):
-    """A fixed ±5% wobble per (level, seed): deterministic, no mean trend."""
-    return 1 + 0.05 * math.sin(3.1 * s + math.log2(r))
-
-
-def test_trend_grows_flat_falls_on_synthetic_levels():
-    m = {"problems": {
-        "up": levels(lambda r, s: 1.2 ** math.log2(r) * noise(r, s) / 4),            # ×1.2 per doubling
-        "down": levels(lambda r, s: 0.8 ** math.log2(r) * noise(r, s) * 50),
-        "level": levels(lambda r, s: 2.0 * noise(r, s)),
-        "one_level": {"levels": {"L64": levels(lambda r, s: 2.0)["levels"]["L64"]}}}}
-    t = ts.trend(m)
-    assert set(t) == {"up", "down", "level"}                   # one level: no slope to fit
-    assert t["up"]["verdict"] == "grows" and math.isclose(t["up"]["factor_per_doubling"], 1.2, rel_tol=0.03)
-    assert t["down"]["verdict"] == "falls" and math.isclose(t["down"]["factor_per_doubling"], 0.8, rel_tol=0.03)
-    assert t["level"]["verdict"] == "flat" and t["level"]["interval"][0] < 0 < t["level"]["interval"][1]
-    for v in t.values():
-        lo, hi = v["interval"]
-        assert lo < v["slope_per_doubling"] < hi and v["n"] == 12 and v["se"] > 0
-    same = ts.trend(m, measure="speedup_median_10")             # 1.5 × gain: the same slope, the same verdicts
-    assert {k: v["verdict"] for k, v in same.items()} == {k: v["verdict"] for k, v in t.items()}
-    assert math.isclose(same["up"]["slope_per_doubling"], t["up"]["slope_per_doubling"])
-    with pytest.raises(ValueError, match="unknown measure"):
-        ts.trend(m, measure="gain_at_200")
-
-
-def test_fit_trend_exact_slope_and_refusals():
-    r = [2 ** k for k in range(4) for _ in range(2)]
-    fit = ts.fit_trend(r, [3.0 * 1.5 ** math.log2(x) for x in r])
-    assert math.isclose(fit["factor_per_doubling"], 1.5) and fit["se"] < 1e-12 and fit["verdict"] == "grows"
-    noisy = ts.fit_trend([1, 1, 2, 2, 4, 4], [1.0, 2.0, 2.0, 1.0, 1.0, 2.0])   # no trend, wide spread
-    assert noisy["verdict"] == "flat" and math.isclose(noisy["slope_per_doubling"], 0.0, abs_tol=1e-12)
-    wider = ts.fit_trend([1, 1, 2, 2, 4, 4], [1.0, 2.0, 2.0, 1.0, 1.0, 2.0], level=0.99)
-    assert wider["interval"][1] - wider["interval"][0] > noisy["interval"][1] - noisy["interval"][0]
-    with pytest.raises(ValueError, match="≥ 3 points at ≥ 2"):
-        ts.fit_trend([8, 8, 8], [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="> 0"):
-        ts.fit_trend([1, 2, 4], [1.0, 0.0, 2.0])
 
 
 def test_theta_is_the_notebooks_and_resumes_from_its_checkpoint(tmp_path, monkeypatch, capfd):

@@ -33,7 +33,7 @@ from .registry import COLUMNS, Column  # noqa: F401  (the columns are the regist
 from .verdicts import (  # noqa: F401  (the rules; the documents read them through this module)
     HELD, NOT_HELD, NOISE, NOT_MEASURED, VERDICTS, SMALL_BUDGET, ONE_STEP, SMOOTHNESS, g, noise, compare,
     speedup_verdict, combine, at, Cell, fewer_steps, versus, better_at, ood, one_step_defense, random_theta_helps,
-    smoother_in_z, link_label, VARIANT_WORDS, FROM_04, variant, compare_variants, ablation_fewer_steps, coordinate_vs_unrolled)
+    smoother_in_z, grows_with_compute, link_label, VARIANT_WORDS, FROM_04, variant, compare_variants, ablation_fewer_steps, coordinate_vs_unrolled)
 
 PROFILE = "default"                       # the committed profile the table reads
 SPEEDUP_NS = ("5", "10", "20", "50")      # the figure: speedup_at[N]
@@ -163,6 +163,17 @@ def cell_start(col: Column, m: dict) -> Cell:
                      col.curves_table)
 
 
+STUDY = "theta_scaling"                   # claim 11: the θ-compute study's folder (notebooks/studies/theta_scaling.py)
+
+
+def cell_compute(col: Column, m: dict) -> Cell:
+    study = m.get(STUDY)
+    if not col.scaling_problem or not isinstance(study, dict):
+        return Cell(NOT_MEASURED)
+    return linked(grows_with_compute(study, col.scaling_problem), f"{STUDY}/metrics.json",
+                  f"{STUDY}/figures/{col.scaling_problem}.png", split=f"{col.scaling_problem} (θ-compute study)")
+
+
 @dataclass(frozen=True)
 class Claim:
     title: str
@@ -250,6 +261,17 @@ CLAIMS = (
           f"held when landscape beats descent in X started from θ(z₀) at step {SMALL_BUDGET} by more than the "
           "noise.",
           (f"landscape at {SMALL_BUDGET}", f"from θ(z₀) at {SMALL_BUDGET}")),
+    Claim("11. the gain grows with θ's training compute (beyond the paper)",
+          f"the θ-compute study (notebooks/studies/theta_scaling.py, results/<profile>/{STUDY}/) trains θ at several "
+          f"compute levels (roll-outs = rounds × batch size, the default among them) and seeds; at each, landscape's "
+          f"gain at step {SMALL_BUDGET} over the strongest descent in X (claim 9's search, the strongest X metric "
+          "over landscape's) on the in-distribution split. A least-squares line of log gain against log2 roll-outs "
+          "over every (level, seed): held when its slope's 95% interval lies above 0 (the gain grows with compute), "
+          "not held when below (it falls), within noise when the interval holds 0 (flat). Not measured where the "
+          "study has not run that problem at 2 or more levels.", cell_compute,
+          f"held when the gain at step {SMALL_BUDGET} over the strongest descent in X rises with θ's training "
+          "roll-outs, the slope per doubling above 0 at its 95% interval.",
+          ("gain per doubling of θ's roll-outs", "no trend")),
 )
 
 

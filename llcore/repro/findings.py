@@ -1,11 +1,11 @@
-"""What this reproduction found, in six plain sentences written from the claims table (`llcore.repro.claims`).
+"""What this reproduction found, in a few plain sentences written from the claims table (`llcore.repro.claims`).
 
 Each sentence counts the verdicts of one or two claims over the experiments that measured them and quotes the
 numbers of the cells it names, so it changes with the metrics and never carries a typed number; each ends with a
 link to the claim's rows in results/CLAIMS.md. The prose around the numbers is fixed here; where its wording
 depends on the outcome (ahead or behind, beat or did not beat), the verdicts choose it.
 
-    sentences(metrics, claims_link)   the six sentences, links to `claims_link#claim-N`
+    sentences(metrics, claims_link)   the sentences, links to `claims_link#claim-N`
     paragraph(metrics, claims_link)   the same as one Markdown paragraph
 """
 from __future__ import annotations
@@ -133,12 +133,25 @@ def on_mechanisms(rows, claims_link: str) -> str | None:
     listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
     return (f"Of the mechanisms behind it, {listed} of the experiments that measured each"
             f"{link(claims_link, *C.CLAIMS[4:8])}.")
+def on_compute(rows, claims_link: str) -> str | None:
+    """Claim 11: does the gain over the strongest descent in X grow with θ's training compute?"""
+    eleven = measured(rows[10])
+    if not eleven:
+        return None
+    words = {C.HELD: "grew", C.NOISE: "stayed flat", C.NOT_HELD: "fell"}
+    each = "; ".join(f"{words[c.verdict]} in {col.title} ({c.text.removeprefix('gain ')})" for col, c in eleven)
+    done = {col.title for col, _ in eleven}
+    missing = [col.title for col in C.COLUMNS if col.scaling_problem and col.title not in done]
+    rest = f"; not yet measured in {', '.join(missing)}" if missing else ""
+    return (f"With more θ training compute, the gain after {C.SMALL_BUDGET} steps over the strongest descent in X "
+            f"{each}{rest}{link(claims_link, C.CLAIMS[10])}.")
 
 
 def sentences(metrics: dict, claims_link: str) -> list[str]:
     """The findings, one sentence each, for the experiments in `metrics`; claims nobody measured are left out."""
     rows = C.cells(metrics)
-    out = [f(rows, claims_link) for f in (on_speed, on_strongest, on_start, on_ood, on_defense, on_mechanisms)]
+    out = [f(rows, claims_link) for f in (on_speed, on_strongest, on_start, on_ood, on_defense, on_mechanisms,
+                                      on_compute)]
     return [s for s in out if s]
 
 

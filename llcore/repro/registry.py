@@ -27,6 +27,7 @@ class Column:
     ablation_problem: str | None = None      # claims 1, 5, 7, 8 from 04's variants
     strongest_baseline: bool = True          # claim 9: read the controls `strongest_x_10`, `landscape_10`
     start_control: str | None = "theta_start"  # claim 10: the method that descends in X from θ(z₀)
+    scaling_problem: str | None = None       # claim 11: the problem's name in the θ-compute study (theta_scaling)
 
 
 @dataclass(frozen=True)
@@ -44,19 +45,19 @@ class Experiment:
 EXPERIMENTS = (
     Experiment("toy", "00_toy", "toy", "the method end to end on a synthetic decoder; the landscape drawn in 2-D",
                columns=(Column("toy (00)", "toy", "test_in", ood="test_ood", curves_table="tables/curves.md",
-                               speedups_table="tables/speedups.md", landscape_problem="toy"),),
+                               speedups_table="tables/speedups.md", landscape_problem="toy", scaling_problem="toy"),),
                bench=("toy", 256)),
     Experiment("gan_inversion", "01_gan_inversion", "MNIST",
                "inverting an MNIST DCGAN trained here and a shipped 64x64 face DCGAN; encoder and random-θ controls",
                run="mnist",
                columns=(Column("MNIST GAN (01)", "gan_inversion", "test_in", ood="test_ood",
                                curves_table="tables/mse.md", speedups_table="tables/speedups.md",
-                               landscape_problem="gan"),),
+                               landscape_problem="gan", scaling_problem="mnist"),),
                bench=("mnist_gan", 64)),
     Experiment("gan_inversion_faces", "01_gan_inversion", "faces", run="faces",
                columns=(Column("faces GAN (01)", "gan_inversion_faces", "test_in", ood="test_ood",
                                ood_also=("test_real",), curves_table="tables/mse.md",
-                               speedups_table="tables/speedups.md"),),
+                               speedups_table="tables/speedups.md", scaling_problem="faces"),),
                bench=("face_gan", 64)),
     Experiment("adversarial_defense", "02_adversarial_defense", "defense",
                "reversing PGD attacks with a self-supervised loss on MNIST (not CIFAR-10) for standard, PGD-AT and "
@@ -68,7 +69,8 @@ EXPERIMENTS = (
                "SMPL-format pose from 2-D keypoints (a procedural body unless real SMPL files are given)",
                columns=(Column("pose (03)", "human_pose", "test_in", also=("test_in_objective",), ood="test_ood",
                                ood_also=("test_ood_objective",), curves_table="tables/curves.md",
-                               speedups_table="tables/speedups.md", landscape_problem="pose"),),
+                               speedups_table="tables/speedups.md", landscape_problem="pose",
+                               scaling_problem="pose"),),
                bench=("pose", 64)),
     Experiment("ablations", "04_ablations", "ablations",
                "replay, trajectory loss, unrolled training (time, memory), T, dim Z, θ size, buffer, K, test lr; "

@@ -230,7 +230,8 @@ def summary_document(repo: Path, profile: str = C.PROFILE) -> str | None:
         "",
         "The paper learns a mapping θ: Z → X so that gradient descent on the input of a frozen network F, run in Z on "
         "L(F(θ(z)), y), converges in fewer steps than the same descent in X. This reproduction tests these claims "
-        f"(claims 1 to 8 are the paper's; 9 and 10 test the comparison itself against controls added here; "
+        f"(claims 1 to 8 are the paper's; 9 and 10 test the comparison itself against controls added here; 11 asks "
+        "whether the gain grows with θ's training compute (a study of its own, `notebooks/studies/theta_scaling.py`); "
         f"[rules and numbers]({claims_link})):",
         "",
         *(f"{i}. {c.title.split('. ', 1)[1]}: {c.sentence}" for i, c in enumerate(C.CLAIMS, 1)),

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import scaling
 from .ablations import compare_finals, unrolled_verdict
 from .controls import SMALL_STEP
 from .markdown import is_number
@@ -171,6 +172,27 @@ def smoother_in_z(problem: dict, measures=SMOOTHNESS) -> Cell:
                          f"({n_targets} targets, {n_seeds} seed{'s' if n_seeds > 1 else ''})",
                 ours=f"{z_votes} of {len(measures)} measures", theirs=f"{x_votes} of {len(measures)} measures",
                 sd=f"{ties} within noise")
+
+
+def grows_with_compute(study: dict, problem: str) -> Cell:
+    """Claim 11: does landscape's gain at 10 steps over the strongest descent in X (the study's reference, test_in)
+    grow with θ's training roll-outs? `scaling.trend` on the θ-compute study's metrics: held when the slope of log
+    gain per doubling lies above 0 at its 95% interval ("grows"), not held when below ("falls"), within noise
+    otherwise ("flat"); not measured where the study has fewer than 2 levels of that problem."""
+    entry = (study.get("problems") or {}).get(problem)
+    fit = scaling.trend({"problems": {problem: entry}}).get(problem) if isinstance(entry, dict) else None
+    if fit is None:
+        return Cell(NOT_MEASURED)
+    xs, gs = scaling.trend_points(entry)
+    mean_at = lambda r: sum(x for x, q in zip(gs, xs) if q == r) / xs.count(r)        # noqa: E731
+    lo, hi = (math.exp(b) for b in fit["interval"])
+    band = f"[{g(lo)}, {g(hi)}]"
+    text = (f"gain ×{g(fit['factor_per_doubling'])} per doubling of θ's roll-outs {band}, {fit['n']} θ over "
+            f"{min(xs):,}–{max(xs):,} roll-outs, gain at {scaling.SMALL_STEP} {g(mean_at(min(xs)))} → "
+            f"{g(mean_at(max(xs)))}")
+    verdict = {scaling.GROWS: HELD, scaling.FALLS: NOT_HELD, scaling.FLAT: NOISE}[fit["verdict"]]
+    return Cell(verdict, text, ours=f"×{g(fit['factor_per_doubling'])} per doubling", theirs="×1 (flat)",
+                sd=f"{fit['level']:.0%} interval {band}")
 
 
 # the ablations (notebook 04's claims cell, recomputed from metrics.json)

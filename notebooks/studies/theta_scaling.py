@@ -75,6 +75,7 @@ from llcore.repro.controls import around                                     # n
 from llcore.repro.io import atomic_write_json                                # noqa: E402
 from llcore.repro.paths import cache_dir                                     # noqa: E402
 from llcore.repro.results import now, provenance                             # noqa: E402
+from llcore.repro.scaling import MEASURES, fit_trend, trend, trend_points    # noqa: E402,F401
 from llcore.repro.runner import notebook_parameters                          # noqa: E402
 from llcore.seeding import set_seed                                          # noqa: E402
 from llcore.trainer import Trainer                                           # noqa: E402
@@ -476,67 +477,6 @@ def run_problem(problem: str, profile: str, seeds: Sequence[int], levels: Sequen
 
 
 # the verdict: does the gain grow with compute?
-
-MEASURES = {
-    "gain_at_10": lambda a: a["gain_at"][str(SMALL_STEP)],          # reference's metric at 10 over landscape's
-    "speedup_median_10": lambda a: a["speedup_10"]["median"],      # per-target median speed-up at 10
-}
-
-
-def fit_trend(rollouts_: Sequence[float], gains: Sequence[float], level: float = 0.95) -> dict:
-    """Least-squares fit of log(gain) = a + b · log2(rollouts) over points (n,) (every seed of every level):
-    b = the change of log gain per doubling of θ's roll-outs, its standard error and its Student-t interval at
-    `level` (n − 2 degrees of freedom); verdict "grows" when the interval lies above 0, "falls" below, else "flat".
-    Returns {"slope_per_doubling", "factor_per_doubling" (exp b), "se", "interval", "level", "n", "verdict"}.
-    Raises ValueError for fewer than 3 points, fewer than 2 distinct roll-outs, or a gain that is not > 0."""
-    from scipy import stats
-    x, g = np.log2(np.asarray(rollouts_, dtype=float)), np.asarray(gains, dtype=float)
-    if x.shape != g.shape or x.size < 3 or np.unique(x).size < 2:
-        raise ValueError(f"need ≥ 3 points at ≥ 2 compute levels, got rollouts {list(rollouts_)}, gains {list(gains)}")
-    if not np.all(np.isfinite(g) & (g > 0)) or not np.all(np.isfinite(x)):
-        raise ValueError(f"gains must be finite and > 0 and rollouts > 0, got {list(gains)}, {list(rollouts_)}")
-    y = np.log(g)
-    xc = x - x.mean()
-    slope = float((xc * (y - y.mean())).sum() / (xc ** 2).sum())
-    resid = y - y.mean() - slope * xc
-    se = float(math.sqrt((resid ** 2).sum() / (x.size - 2) / (xc ** 2).sum()))
-    half = float(stats.t.ppf((1 + level) / 2, x.size - 2)) * se
-    lo, hi = slope - half, slope + half
-    verdict = "grows" if lo > 0 else "falls" if hi < 0 else "flat"
-    return {"slope_per_doubling": slope, "factor_per_doubling": math.exp(slope), "se": se, "interval": [lo, hi],
-            "level": level, "n": int(x.size), "verdict": verdict}
-
-
-def trend_points(entry: dict, measure: str = "gain_at_10", split: str = "test_in",
-                 against: str = "reference") -> tuple[list, list]:
-    """(rollouts, gains), one point per seed of each level of a problem's metrics.json entry."""
-    if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; choose among {', '.join(MEASURES)}")
-    xs, gs = [], []
-    for lv in entry["levels"].values():
-        for s in lv["seeds"]:
-            xs.append(lv["rollouts"])
-            gs.append(MEASURES[measure](s["splits"][split]["against"][against]))
-    return xs, gs
-
-
-def trend(metrics: dict, measure: str = "gain_at_10", split: str = "test_in", against: str = "reference",
-          level: float = 0.95) -> dict:
-    """Per problem of the study's metrics.json: does landscape's gain (`measure` of MEASURES on `split`, against
-    the reference or, for the GANs, the "encoder" start) grow, stay flat or fall with θ's training roll-outs?
-    {problem: fit_trend(...) plus "measure", "split", "against"}; problems lacking that split or side, or measured
-    at fewer than 2 levels, are left out."""
-    out = {}
-    for name, entry in metrics["problems"].items():
-        if len(entry["levels"]) < 2:
-            continue
-        try:
-            xs, gs = trend_points(entry, measure, split, against)
-        except KeyError:
-            continue
-        out[name] = {**fit_trend(xs, gs, level), "measure": measure, "split": split, "against": against}
-    return out
-
 
 # the figure
 
