@@ -105,3 +105,28 @@ def test_the_findings_sentence_names_what_grew_what_did_not_and_what_is_missing(
     (sentence,) = findings.sentences(m, "CLAIMS.md")           # no other claim is measured in these metrics
     assert "grew in toy (00)" in sentence and "stayed flat in pose (03)" in sentence
     assert "not yet measured in MNIST GAN (01), faces GAN (01)" in sentence and "CLAIMS.md#claim-11" in sentence
+
+
+def test_read_study_names_the_command_when_missing_and_refuses_another_file(tmp_path):
+    import json
+    with pytest.raises(FileNotFoundError, match="theta_scaling.py"):
+        scaling.read_study(tmp_path)
+    (tmp_path / "metrics.json").write_text(json.dumps({"experiment": "toy", "splits": {}}))
+    with pytest.raises(ValueError, match="not the θ-compute study"):
+        scaling.read_study(tmp_path)
+
+
+def test_notebook_rows_and_sentences_follow_the_fits():
+    study = {"experiment": "theta_scaling", "problems": {"toy": levels(lambda r, s: 1.2 ** math.log2(r) * noise(r, s))}}
+    rows = scaling.levels_rows({"problems": {"toy": {"levels": {
+        k: {**v, "f_evaluations": 1, "seeds": [{**s, "train_seconds": 1.0} for s in v["seeds"]]}
+        for k, v in study["problems"]["toy"]["levels"].items()}}}})
+    assert [r["roll-outs"] for r in rows] == [64, 256, 1024, 4096] and all(r["seeds"] == 3 for r in rows)
+    fits = scaling.fits(study)
+    assert list(fits) == [("toy", "reference")]                # no encoder side measured
+    (row,) = scaling.trend_rows(fits, 4096 * 4)
+    assert row["verdict"] == "grows"
+    assert math.isclose(row["× per doubling"], fits[("toy", "reference")]["factor_per_doubling"])
+    (sentence,) = scaling.sentences(fits, 4096 * 4)
+    assert "**grows**" in sentence and "Extrapolation, not a result" in sentence and "2.0 doublings beyond" in sentence
+    assert "mnist" in scaling.not_run(study)[0] and "toy" not in scaling.not_run(study)[0].split(":")[1]

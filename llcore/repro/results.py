@@ -31,7 +31,7 @@ REPORT_STEPS = (1, 5, 10, 20, 50, 100, 200)
 ROBUST = True
 SPEEDUP_STEPS = (5, 10, 20, 50)
 # experiments whose metrics.json has no `splits` (no baseline-vs-landscape curves): 05 measures landscapes
-WITHOUT_SPLITS = ("landscape",)
+WITHOUT_SPLITS = ("landscape", "theta_compute")
 PER_TARGET_REFERENCES = ("baseline", "strongest_x")    # per-target speed-ups of landscape against these, when run
 PACKAGES = ("torch", "torchvision", "numpy", "llcore", "papermill", "matplotlib", "pandas")
 
