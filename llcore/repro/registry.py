@@ -86,8 +86,8 @@ EXPERIMENTS = (
                columns=(Column("your problem (06)", "your_problem", "test_in", ood="test_ood",
                                curves_table="tables/curves.md", speedups_table="tables/speedups.md"),)),
     Experiment("theta_compute", "07_theta_compute", "θ compute",
-               "whether landscape's gain over the strongest descent in X grows with θ's training compute, read from "
-               "the committed θ-compute study (notebooks/studies/theta_scaling.py), and the line extrapolated"),
+               "whether the gain over the strongest descent in X grows with θ's training compute (reads the θ-compute "
+               "study)"),
 )
 
 ORDER = tuple(e.name for e in EXPERIMENTS)                       # results folders, in the documents' order
