@@ -26,7 +26,8 @@ __version__ = "0.1.0"
 from . import checkpoint, compare, landscape, metrics, seeding, sweep
 from .buffer import ReplayBuffer
 from .checkpoint import load_theta, save_theta
-from .compare import amortized_comparison, fair_comparison
+from .compare import fair_comparison
+from .compare_amortized import amortized_comparison, amortized_plan
 from .amortized import Regressor, as_start, train_amortized
 from .inversion import Record, RefineInX, invert, lift, starting_point
 from .mapping import MLP, Identity, Mapping, ResidualMLP, make_mapping
@@ -36,6 +37,6 @@ from .config import TrainConfig
 from .shards import ShardedTrainer
 from .trainer import Trainer, TrainingDiverged
 
-__all__ = ["ReplayBuffer", "fair_comparison", "amortized_comparison", "Regressor", "train_amortized", "as_start", "save_theta", "load_theta", "Record", "RefineInX", "invert", "lift", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
+__all__ = ["ReplayBuffer", "fair_comparison", "amortized_comparison", "amortized_plan", "Regressor", "train_amortized", "as_start", "save_theta", "load_theta", "Record", "RefineInX", "invert", "lift", "starting_point", "MLP", "Identity", "Mapping", "ResidualMLP",
            "make_mapping", "InnerOptimizer", "Problem", "box_projection", "linf_projection", "normal_init",
            "zeros_init", "TrainConfig", "Trainer", "ShardedTrainer", "TrainingDiverged"]

@@ -4,7 +4,7 @@
 
 E(y) is then a starting point like any other (`as_start`): descent in X from it (llcore.compare's "amortized then
 X"), or descent in Z from its exact lift into θ's Z (`ExactLift`, llcore.inversion.lift), possibly with a θ trained
-from that start (Trainer(start=as_start(net))). llcore.compare.amortized_comparison compares them fairly.
+from that start (Trainer(start=as_start(net))). llcore.compare_amortized compares them fairly.
 
     net = Regressor(problem.y_shape, problem.x_shape, width=256)
     out = train_amortized(problem, y_train, net, steps=2000)      # out["history"], out["seconds"], ...

@@ -18,14 +18,10 @@ read against a reference tuned for the landscape's step, not for the step where 
     result = fair_comparison(problem, y_val, y_test, theta, steps=(10,))
     print(result)                                  # one line per N; result.outcomes[10].summary holds the numbers
 
-With an amortized start E(y) (llcore.amortized), `amortized_comparison` reports five methods at each N, each searched
-the same way on the validation targets: landscape, landscape then X (invert's refine_in_x), landscape from the exact
-lift of E(y), the strongest descent in X, and the strongest descent in X from E(y); each against the better of the
-last two by the per-target ratio of the value at N (median, bootstrap interval).
+With an amortized start E(y), the same searches compare landscape against and with it: llcore.compare_amortized.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence, Union
 
@@ -34,8 +30,7 @@ import torch
 from torch import Tensor
 
 from . import metrics
-from .amortized import ExactLift
-from .inversion import Record, RefineInX, invert
+from .inversion import Record, invert
 from .mapping import Mapping
 from .optim import InnerOptimizer
 from .problem import Problem
@@ -218,133 +213,3 @@ def fair_comparison(problem: Problem, y_val: Tensor, y_test: Tensor, theta: Mapp
 
 
 # the comparison with an amortized start E(y) (llcore.amortized)
-
-AMORTIZED_METHODS = ("landscape", "landscape_then_x", "landscape_from_amortized", "strongest_x", "amortized_then_x")
-K_GRID = (0.0, 0.25, 0.5, 1.0)      # landscape_then_x: its steps in Z, k = round(fraction · N); 1.0 is plain landscape
-TINY = 1e-30                        # floor of both values in the paired ratios (an exact solution has objective 0)
-
-
-@dataclass
-class MethodOutcome:
-    """One method at one step N of amortized_comparison. settings: chosen on validation, {family, lr, start, k,
-    score (its mean validation objective at N)}, landscape_then_x adding x_family and x_lr (None where k = N);
-    per_target: the test value at step N (B,); mean, median, quartiles (p25, p75) of it; seconds: wall seconds of
-    the test run, its start included (E(y), the exact lift, the steps in Z); record: the test Record; versus: the
-    paired comparison with the strongest alternative: against, median of the per-target ratio (this / alternative,
-    < 1: this method is better), its bootstrap interval, fraction_better (ratio < 1)."""
-    settings: dict
-    per_target: np.ndarray
-    mean: float
-    median: float
-    quartiles: tuple
-    seconds: float
-    record: Record
-    versus: dict = field(default_factory=dict)
-
-
-@dataclass
-class AmortizedComparison:
-    """amortized_comparison's result: outcomes[N][method] (a MethodOutcome), alternative[N] (the strongest
-    alternative, "strongest_x" or "amortized_then_x", whichever scored better on validation) and every validation
-    run (`rows`, with "method")."""
-    outcomes: dict
-    alternative: dict
-    rows: list = field(default_factory=list)
-
-    def __str__(self) -> str:
-        out = []
-        for n, by_method in self.outcomes.items():
-            for name, o in by_method.items():
-                v, s = o.versus, o.settings
-                out.append(f"N={n} {name}: median {o.median:.4g} (p25 {o.quartiles[0]:.4g}, p75 {o.quartiles[1]:.4g}), "
-                           f"mean {o.mean:.4g}; / {v['against']}: median {v['median']:.3g} [{v['interval'][0]:.3g}, "
-                           f"{v['interval'][1]:.3g}]; {s['family']}, lr {s['lr']:.3g}, start {s['start']}"
-                           + ("" if s["k"] is None else f", k {s['k']}, then " + (
-                               "nothing (all in Z)" if s["x_family"] is None else f"{s['x_family']}, lr {s['x_lr']:.3g}")))
-        return "\n".join(out)
-
-
-def _settings(choice: Choice, **extra) -> dict:
-    return {"family": choice.family.label, "lr": choice.lr, "start": choice.start, "k": None, "score": choice.score,
-            **extra}
-
-
-def amortized_comparison(problem: Problem, y_val: Tensor, y_test: Tensor, theta: Mapping, amortized: Start,
-                         steps: Sequence[int] = (10,), theta_amortized: Optional[Mapping] = None,
-                         families: Sequence[Family] = FAMILIES, grid: Grid = WIDE_GRID, starts: Optional[dict] = None,
-                         k_grid: Sequence[float] = K_GRID, which: str = "loss", seed: int = 0,
-                         level: float = 0.95) -> AmortizedComparison:
-    """Five methods, each searched by `strongest` on y_val for each N, run N steps on y_test (B, *y_shape):
-
-    landscape                 descent in Z through θ from θ's start (as fair_comparison's landscape);
-    landscape_then_x          k steps in Z, then descent in X (invert's refine_in_x): k = round(f·N) for f in k_grid,
-                              the Z part landscape's Choice (searched among the step rules when that is L-BFGS), the
-                              X part's family (step rules only) and lr by `strongest` in X from x_k = θ(z_k) for N − k
-                              steps, which is the same descent; k = N is plain landscape;
-    landscape_from_amortized  descent in Z from the exact lift of E(y) (amortized.ExactLift) through
-                              `theta_amortized` (default θ; e.g. a θ trained with Trainer(start=amortized));
-    strongest_x               descent in X from `starts` (default the problem's x_0);
-    amortized_then_x          descent in X from E(y).
-    amortized: the start function E, targets → x_0 (amortized.as_start(net)); families, grid: the search's (as in
-    strongest); which: report the objective ("loss", what every search minimises) or the problem's "metric"
-    (lower is better) at step N; seed: the problem's x_0, the searches and the bootstraps; level: their intervals.
-    Every method has N steps (evaluations of F); E(y) and the lift cost no evaluation of F and are in `seconds`."""
-    if not steps or any(not isinstance(n, int) or n < 1 for n in steps):
-        raise ValueError(f"steps must be ints >= 1, got {steps!r}")
-    if not k_grid or any(not 0 <= f <= 1 for f in k_grid):
-        raise ValueError(f"k_grid holds fractions of N in [0, 1], got {k_grid!r}")
-    if which not in ("loss", "metric") or (which == "metric" and problem.metric is None):
-        raise ValueError(f"which must be 'loss' or, for a problem with a metric, 'metric'; got {which!r}")
-    step_rules = [f for f in families if f.optimizer != "lbfgs"]
-    if not step_rules:
-        raise ValueError("landscape_then_x needs a step-rule family (adam, sgd, sign) among `families`")
-    lifted, z_starts, e_starts = ExactLift(theta_amortized or theta), {"θ's start": None}, {"E(y)": amortized}
-    gen = lambda: torch.Generator().manual_seed(seed)                  # noqa: E731
-    rows, outcomes, alternative = [], {}, {}
-
-    def search(method: str, n: int, mapping, fams, start_fns, **tag) -> Choice:
-        choice, table = strongest(problem, y_val, n, mapping, fams, grid, start_fns, seed)
-        rows.extend({"method": method, **tag, **r} for r in table)
-        return choice
-
-    for n in steps:
-        land = search("landscape", n, theta, families, z_starts)
-        zc = land if land.family.optimizer != "lbfgs" else search("landscape_then_x", n, theta, step_rules, z_starts)
-        ks = sorted({round(f * n) for f in k_grid})
-        candidates = []                                                    # (validation score, k, X Choice)
-        for k in ks:
-            if k == n:
-                candidates.append((zc.score, k, None))
-                continue
-            after = lambda y, k=k: run(problem, y, zc, k, theta, z_starts, seed).x      # noqa: E731  x_k = θ(z_k)
-            xc = search("landscape_then_x", n - k, None, step_rules, {f"θ after {k} steps in Z": after}, k=k)
-            candidates.append((xc.score, k, xc))
-        score, k, xc = min(candidates, key=lambda c: c[0])
-        refine = RefineInX(k, (xc or zc).optimizer)
-        amort = search("landscape_from_amortized", n, lifted, families, e_starts)
-        sx = search("strongest_x", n, None, families, starts)
-        ax = search("amortized_then_x", n, None, families, e_starts)
-        plan = {"landscape": (_settings(land), lambda: run(problem, y_test, land, n, theta, z_starts, seed)),
-                "landscape_then_x": (_settings(zc, k=k, score=score, x_family=xc and xc.family.label,
-                                               x_lr=xc and xc.lr),
-                                     lambda: invert(problem, y_test, theta, zc.optimizer, steps=n, generator=gen(),
-                                                    refine_in_x=refine)),
-                "landscape_from_amortized": (_settings(amort), lambda: run(problem, y_test, amort, n, lifted,
-                                                                           e_starts, seed)),
-                "strongest_x": (_settings(sx), lambda: run(problem, y_test, sx, n, None, starts, seed)),
-                "amortized_then_x": (_settings(ax), lambda: run(problem, y_test, ax, n, None, e_starts, seed))}
-        outcomes[n] = {}
-        for name, (settings, go) in plan.items():
-            start = time.perf_counter()
-            record = go()
-            seconds = time.perf_counter() - start
-            v = (record.loss if which == "loss" else record.metric)[n].double().numpy()
-            outcomes[n][name] = MethodOutcome(settings, v, float(v.mean()), float(np.median(v)),
-                                              tuple(float(q) for q in np.quantile(v, (0.25, 0.75))), seconds, record)
-        alternative[n] = alt = "strongest_x" if sx.score <= ax.score else "amortized_then_x"
-        for name, o in outcomes[n].items():
-            ratio = np.maximum(o.per_target, TINY) / np.maximum(outcomes[n][alt].per_target, TINY)
-            o.versus = {"against": alt, "median": float(np.median(ratio)),
-                        "interval": metrics.bootstrap_interval(ratio, np.median, level, seed=seed),
-                        "fraction_better": float((ratio < 1).mean())}
-    return AmortizedComparison(outcomes, alternative, rows)

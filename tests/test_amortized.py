@@ -1,4 +1,4 @@
-"""The amortized start E(y) (llcore.amortized) and the comparison that uses it (llcore.compare.amortized_comparison):
+"""The amortized start E(y) (llcore.amortized) and the comparison that uses it (llcore.compare_amortized):
 E trains by the problem's own objective, deterministically; the comparison chooses every method's settings on the
 validation targets, starts descent in Z at the exact lift of E(y), and spans plain landscape at k = N. (invert's
 refine_in_x itself is tested in test_compare.py.)"""
@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from llcore import Problem, Regressor, RefineInX, ResidualMLP, amortized_comparison, as_start, invert, train_amortized
-from llcore import compare
+from llcore import compare, compare_amortized
 
 SMALL = dict(families=(compare.FIRST_ORDER[0], compare.FIRST_ORDER[3]), grid=(0.1, 1.0))   # Adam, gradient descent
 
@@ -88,7 +88,7 @@ def test_a_perfect_amortized_start_wins_from_step_one_and_the_lift_is_exact():
     theta = bent_theta()
     result = amortized_comparison(problem, y_val, y_test, theta, perfect, steps=(1,), k_grid=(1.0,), **SMALL)
     out = result.outcomes[1]
-    assert set(out) == set(compare.AMORTIZED_METHODS) and result.alternative[1] == "amortized_then_x"
+    assert set(out) == set(compare_amortized.AMORTIZED_METHODS) and result.alternative[1] == "amortized_then_x"
     best = out["amortized_then_x"]
     assert best.median < 1e-10 and all(best.median <= o.median for o in out.values())
     assert out["strongest_x"].versus["against"] == "amortized_then_x" and out["strongest_x"].versus["median"] > 1
@@ -111,11 +111,11 @@ def two_test_sets():
 
 def test_settings_are_chosen_on_the_validation_targets_only(two_test_sets):
     _, _, (a, b) = two_test_sets
-    for name in compare.AMORTIZED_METHODS:
+    for name in compare_amortized.AMORTIZED_METHODS:
         assert a.outcomes[4][name].settings == b.outcomes[4][name].settings, name
         assert a.outcomes[4][name].per_target.tolist() != b.outcomes[4][name].per_target.tolist()
     assert a.alternative == b.alternative and a.rows == b.rows
-    assert {r["method"] for r in a.rows} == set(compare.AMORTIZED_METHODS)
+    assert {r["method"] for r in a.rows} == set(compare_amortized.AMORTIZED_METHODS)
     assert {r["k"] for r in a.rows if "k" in r} == {0, 2}                  # X searched after k = 0 and 2 Z steps
 
 
@@ -138,3 +138,23 @@ def test_k_equal_to_the_budget_is_the_landscape_curve():
     assert then_x.settings["k"] == 3 and then_x.settings["x_family"] is None
     assert torch.equal(then_x.record.loss, land.record.loss)
     assert "N=3 landscape_then_x" in str(result)
+
+
+def test_a_plan_is_the_comparison_split_in_two_and_applies_to_another_theta():
+    problem, ((_, y_train), (_, y_val), (_, y_test), _) = linear()
+    torch.manual_seed(0)
+    net = Regressor((12,), (4,), width=16, depth=2)
+    train_amortized(problem, y_train, net, steps=30, lr=1e-2, batch_size=16)
+    kw = dict(steps=(4,), k_grid=(0.0, 1.0), **SMALL)
+    whole = amortized_comparison(problem, y_val, y_test, bent_theta(), as_start(net), **kw)
+    plan = compare_amortized.amortized_plan(problem, y_val, bent_theta(), as_start(net), **kw)
+    parts = plan.apply(problem, y_test, bent_theta(), as_start(net))
+    for name, o in whole.outcomes[4].items():
+        assert parts[4][name].per_target.tolist() == o.per_target.tolist() and parts[4][name].versus == o.versus
+    torch.manual_seed(1)
+    other = ResidualMLP(dim_x=4, width=16)                    # another seed's θ: the same settings, its own numbers
+    moved = plan.apply(problem, y_test, other, as_start(net))
+    assert moved[4]["landscape"].settings == parts[4]["landscape"].settings
+    assert moved[4]["landscape"].per_target.tolist() != parts[4]["landscape"].per_target.tolist()
+    assert moved[4]["strongest_x"].per_target.tolist() == parts[4]["strongest_x"].per_target.tolist()
+    assert set(parts[4]["landscape"].summary()) == {"settings", "mean", "median", "quartiles", "seconds", "versus"}
