@@ -60,11 +60,6 @@ class MethodOutcome:
     record: Record
     versus: dict = field(default_factory=dict)
 
-    def summary(self) -> dict:
-        """The numbers, JSON-ready (metrics.json): settings, mean, median, quartiles, seconds, versus."""
-        return {"settings": self.settings, "mean": self.mean, "median": self.median, "quartiles": list(self.quartiles),
-                "seconds": self.seconds, "versus": self.versus}
-
 
 @dataclass
 class StepPlan:

@@ -157,4 +157,3 @@ def test_a_plan_is_the_comparison_split_in_two_and_applies_to_another_theta():
     assert moved[4]["landscape"].settings == parts[4]["landscape"].settings
     assert moved[4]["landscape"].per_target.tolist() != parts[4]["landscape"].per_target.tolist()
     assert moved[4]["strongest_x"].per_target.tolist() == parts[4]["strongest_x"].per_target.tolist()
-    assert set(parts[4]["landscape"].summary()) == {"settings", "mean", "median", "quartiles", "seconds", "versus"}

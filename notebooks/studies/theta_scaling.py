@@ -52,7 +52,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -60,7 +59,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-import numpy as np
 import torch
 
 torch.set_num_threads(1)    # the cache keys hold the thread count: one thread, as the notebooks run
@@ -75,7 +73,7 @@ from llcore.repro.controls import around                                     # n
 from llcore.repro.io import atomic_write_json                                # noqa: E402
 from llcore.repro.paths import cache_dir                                     # noqa: E402
 from llcore.repro.results import now, provenance                             # noqa: E402
-from llcore.repro.scaling import MEASURES, fit_trend, trend, trend_points    # noqa: E402,F401
+from llcore.repro.scaling import SMALL_STEP, trend                          # noqa: E402
 from llcore.repro.runner import notebook_parameters                          # noqa: E402
 from llcore.seeding import set_seed                                          # noqa: E402
 from llcore.trainer import Trainer                                           # noqa: E402
@@ -94,7 +92,6 @@ LEVELS = {
 }
 DEFAULT_LEVEL = "x1"
 SEEDS = (0, 1)
-SMALL_STEP = 10              # the step of the small-budget comparison (and of the per-target speed-up)
 MIN_HORIZON = 100            # the reference runs max(MIN_HORIZON, budget) steps on the test targets
 CHECKPOINT_EVERY = 25        # rounds between θ checkpoints while it trains (resume after an interruption)
 
