@@ -120,6 +120,19 @@ def strongest(problem: Problem, y_val: Tensor, steps: int, mapping: Optional[Map
     return best, rows
 
 
+def around(rows: list, factor: float = 3.0) -> Callable[[Family], Sequence[float]]:
+    """A family's grid for a longer horizon: its best lr in an earlier `strongest` search's rows (any start),
+    divided and multiplied by `factor` (the sweep grows past the edge if needed); no grid for a family that never
+    descended. Searching the budget this way costs 3 runs per family instead of a grid of decades."""
+    best = {}
+    for r in rows:
+        if r.get("best_of_family") and (r["family"] not in best or r["score"] < best[r["family"]][0]):
+            best[r["family"]] = (r["score"], r["lr"])
+    tidy = lambda x: float(f"{x:.6g}")                    # 0.3 / 3 is 0.1, not 0.09999999999999999  # noqa: E731
+    return lambda fam: () if fam.label not in best else tuple(tidy(best[fam.label][1] * f)
+                                                              for f in (1 / factor, 1.0, factor))
+
+
 def run(problem: Problem, y: Tensor, choice: Choice, steps: int, mapping: Optional[Mapping] = None,
         starts: Optional[dict] = None, seed: int = 0) -> Record:
     """Run `choice` on `problem` for targets y (B, *y_shape), `steps` steps, in Z through θ = `mapping` (None: in

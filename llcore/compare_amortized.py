@@ -33,7 +33,7 @@ from torch import Tensor
 
 from . import metrics
 from .amortized import ExactLift
-from .compare import FAMILIES, WIDE_GRID, Choice, Family, Grid, Start, run, strongest
+from .compare import FAMILIES, WIDE_GRID, Choice, Family, Grid, Start, around, run, strongest
 from .inversion import Record, RefineInX, invert
 from .mapping import Mapping
 from .problem import Problem
@@ -140,7 +140,8 @@ class AmortizedPlan:
 def amortized_plan(problem: Problem, y_val: Tensor, theta: Mapping, amortized: Start, steps: Sequence[int] = (10,),
                    theta_amortized: Optional[Mapping] = None, families: Sequence[Family] = FAMILIES,
                    grid: Grid = WIDE_GRID, starts: Optional[dict] = None, k_grid: Sequence[float] = K_GRID,
-                   which: str = "loss", seed: int = 0, level: float = 0.95) -> AmortizedPlan:
+                   which: str = "loss", seed: int = 0, level: float = 0.95,
+                   narrow: Optional[float] = None) -> AmortizedPlan:
     """Search the five methods (module docstring) on the validation targets for each N of `steps`.
     problem: the Problem; y_val: validation targets (B, *y_shape); theta: θ, the mapping of the Z searches;
     amortized: the start function E, targets → x_0 (amortized.as_start(net)); steps: the Ns (ints ≥ 1);
@@ -148,8 +149,10 @@ def amortized_plan(problem: Problem, y_val: Tensor, theta: Mapping, amortized: S
     Trainer(start=amortized)); families, grid, starts: as in compare.strongest (starts: the X descent's starting
     points, default the problem's x_0); k_grid: landscape_then_x's fractions f of N in Z, k = round(f·N);
     which: report the objective ("loss", what every search minimises) or the problem's "metric" (lower is better)
-    at step N; seed: the problem's x_0, the searches and the bootstraps; level: the bootstrap intervals' level.
-    Returns an AmortizedPlan; raises ValueError for bad steps, k_grid or which, or no step-rule family."""
+    at step N; seed: the problem's x_0, the searches and the bootstraps; level: the bootstrap intervals' level;
+    narrow: None searches `grid` at every N; a factor f searches only the first (smallest) N over `grid` and every
+    later N around each family's best lr there, ×/÷ f (compare.around: 3 runs per family, as the notebooks'
+    controls search the budget). Returns an AmortizedPlan; raises ValueError for bad steps, k_grid or which, or no step-rule family."""
     if not steps or any(not isinstance(n, int) or n < 1 for n in steps):
         raise ValueError(f"steps must be ints >= 1, got {steps!r}")
     if not k_grid or any(not 0 <= f <= 1 for f in k_grid):
@@ -160,23 +163,27 @@ def amortized_plan(problem: Problem, y_val: Tensor, theta: Mapping, amortized: S
     if not step_rules:
         raise ValueError("landscape_then_x needs a step-rule family (adam, sgd, sign) among `families`")
     lifted, z_starts, e_starts = ExactLift(theta_amortized or theta), {"θ's start": None}, {"E(y)": amortized}
-    rows, plans = [], {}
+    rows, plans, first = [], {}, {}                 # first: the first N's rows per search, for `narrow`
 
-    def search(method: str, n: int, mapping, fams, start_fns, **tag) -> Choice:
-        choice, table = strongest(problem, y_val, n, mapping, fams, grid, start_fns, seed)
+    def search(method: str, n: int, mapping, fams, start_fns, part: str = "", **tag) -> Choice:
+        g = grid if narrow is None or (method, part) not in first else around(first[method, part], narrow)
+        choice, table = strongest(problem, y_val, n, mapping, fams, g, start_fns, seed)
+        first.setdefault((method, part), table)
         rows.extend({"method": method, **tag, **r} for r in table)
         return choice
 
-    for n in steps:
+    for n in sorted(steps):
         land = search("landscape", n, theta, families, z_starts)
-        zc = land if land.family.optimizer != "lbfgs" else search("landscape_then_x", n, theta, step_rules, z_starts)
+        zc = land if land.family.optimizer != "lbfgs" else search("landscape_then_x", n, theta, step_rules, z_starts,
+                                                                  "z")
         candidates = []                                                    # (validation score, k, X Choice)
-        for k in sorted({round(f * n) for f in k_grid}):
+        for k, f in sorted({round(f * n): f for f in sorted(k_grid)}.items()):
             if k == n:
                 candidates.append((zc.score, k, None))
                 continue
             after = lambda y, k=k: run(problem, y, zc, k, theta, z_starts, seed).x      # noqa: E731  x_k = θ(z_k)
-            xc = search("landscape_then_x", n - k, None, step_rules, {f"θ after {k} steps in Z": after}, k=k)
+            xc = search("landscape_then_x", n - k, None, step_rules, {f"θ after {k} steps in Z": after}, f"x {f}",
+                        k=k)
             candidates.append((xc.score, k, xc))
         score, k, xc = min(candidates, key=lambda c: c[0])
         plans[n] = StepPlan(land, zc, k, xc, score, search("landscape_from_amortized", n, lifted, families, e_starts),
@@ -211,11 +218,11 @@ def amortized_comparison(problem: Problem, y_val: Tensor, y_test: Tensor, theta:
                          steps: Sequence[int] = (10,), theta_amortized: Optional[Mapping] = None,
                          families: Sequence[Family] = FAMILIES, grid: Grid = WIDE_GRID, starts: Optional[dict] = None,
                          k_grid: Sequence[float] = K_GRID, which: str = "loss", seed: int = 0,
-                         level: float = 0.95) -> AmortizedComparison:
+                         level: float = 0.95, narrow: Optional[float] = None) -> AmortizedComparison:
     """amortized_plan on the validation targets, then AmortizedPlan.apply on y_test (B, *y_shape) with the same θ
     and E. problem, y_val, theta, amortized, steps, theta_amortized, families, grid, starts, k_grid, which, seed,
-    level: as in amortized_plan. Returns an AmortizedComparison (outcomes[N][method], alternative[N], rows)."""
+    level, narrow: as in amortized_plan. Returns an AmortizedComparison (outcomes[N][method], alternative[N], rows)."""
     plan = amortized_plan(problem, y_val, theta, amortized, steps, theta_amortized, families, grid, starts, k_grid,
-                          which, seed, level)
+                          which, seed, level, narrow)
     outcomes = plan.apply(problem, y_test, theta, amortized, theta_amortized)
     return AmortizedComparison(outcomes, {n: p.alternative for n, p in plan.steps.items()}, plan.rows)

@@ -157,3 +157,18 @@ def test_a_plan_is_the_comparison_split_in_two_and_applies_to_another_theta():
     assert moved[4]["landscape"].settings == parts[4]["landscape"].settings
     assert moved[4]["landscape"].per_target.tolist() != parts[4]["landscape"].per_target.tolist()
     assert moved[4]["strongest_x"].per_target.tolist() == parts[4]["strongest_x"].per_target.tolist()
+
+
+def test_narrow_searches_later_steps_around_the_first_steps_best():
+    problem, (_, (_, y_val), _, _) = linear()
+    plan = compare_amortized.amortized_plan(problem, y_val, bent_theta(), lambda y: torch.zeros(len(y), 4),
+                                            steps=(4, 2), k_grid=(0.0, 1.0), narrow=3.0, families=SMALL["families"],
+                                            grid=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0))
+    first = {(r["method"], r["family"]): r["lr"] for r in plan.rows if r["steps"] == 2 and r.get("best_of_family")
+             and r.get("k") is None}
+    for r in plan.rows:
+        key = (r["method"], r["family"])
+        if r.get("k") is None and r["steps"] == 4 and key in first and r["stable"]:
+            assert any(r["lr"] == pytest.approx(first[key] * f, rel=1e-5) for f in (1 / 3, 1, 3, 1 / 9, 9, 27, 1 / 27))
+    n_wide = sum(r["steps"] == 2 for r in plan.rows if r.get("k") is None)
+    assert sum(r["steps"] == 4 for r in plan.rows if r.get("k") is None) < n_wide        # 3 lrs a family, not 6

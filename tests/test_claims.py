@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from llcore.repro import claims as C
+from llcore.repro import verdicts as V
 from llcore.repro.claims import HELD, NOISE, NOT_HELD, NOT_MEASURED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ def split(base=None, land=None, rnd=None, spread=0.0, hib=False, budget=200, **e
 def test_every_claim_has_a_row_and_every_column_a_verdict():
     metrics = C.load_metrics(RESULTS / C.PROFILE)
     rows = C.cells(metrics)
-    assert len(rows) == len(C.CLAIMS) == 11 and all(len(r) == len(C.COLUMNS) for r in rows)
+    assert len(rows) == len(C.CLAIMS) == 13 and all(len(r) == len(C.COLUMNS) for r in rows)
     assert all(c.verdict in C.VERDICTS for r in rows for c in r)
     for row in rows[8:]:       # claims 9 and 10: measured only where a notebook runs the controls
         assert all(c.verdict == NOT_MEASURED for col, c in zip(C.COLUMNS, row)
@@ -244,3 +245,38 @@ def test_claim_9_compares_the_step_10_searches_and_shows_the_budget():
     assert C.strongest(split).verdict == NOT_HELD
     del split["curves"]["strongest_x_10"]
     assert C.strongest(split).verdict == NOT_MEASURED                      # a notebook without the controls
+
+
+def amortized(ratios: dict, scores=None, alternative="amortized_then_x", steps=(10, 200)):
+    """A synthetic `amortized` section: {(step, method): (median ratio, lo, hi)} on test_in; validation scores."""
+    scores = scores or {"landscape": 1.0, "landscape_from_amortized": 2.0}
+    by_step = {}
+    for (n, m), (med, lo, hi) in ratios.items():
+        by_step.setdefault(str(n), {})[m] = {"mean": med, "versus": {"against": alternative, "median": med,
+                                                                      "interval": [lo, hi]}}
+    for n in by_step:
+        by_step[n].setdefault(alternative, {"mean": 1.0, "versus": {"median": 1.0, "interval": [1.0, 1.0]}})
+    settings = {str(n): {m: {"score": scores.get(m, 0.0), "k": 50} for m in
+                         ("landscape", "landscape_from_amortized", "landscape_then_x")} for n in steps}
+    return {"steps": list(steps), "alternative": {str(n): alternative for n in steps}, "settings": settings,
+            "splits": {"test_in": by_step}}
+
+
+def test_claims_12_and_13_read_the_paired_ratio_interval():
+    assert [V.ratio_verdict(i) for i in ([0.5, 0.9], [1.1, 2.0], [0.9, 1.1], None)] == [HELD, NOT_HELD, NOISE,
+                                                                                        NOT_MEASURED]
+    sec = amortized({(10, "landscape"): (0.5, 0.4, 0.6), (10, "landscape_from_amortized"): (2.0, 1.5, 2.5)})
+    assert C.adds_to_amortized(sec, "test_in").verdict == HELD             # plain landscape: better on validation
+    sec = amortized({(10, "landscape"): (0.5, 0.4, 0.6), (10, "landscape_from_amortized"): (2.0, 1.5, 2.5)},
+                    scores={"landscape": 3.0, "landscape_from_amortized": 2.0})
+    cell = C.adds_to_amortized(sec, "test_in")                             # the lifted start, chosen on validation
+    assert cell.verdict == NOT_HELD and "plain landscape ×0.5" in cell.text
+    sec = amortized({(200, "landscape_then_x"): (0.95, 0.8, 1.05), (200, "landscape"): (3.0, 2.5, 3.5)})
+    cell = C.no_plateau(sec, "test_in")
+    assert cell.verdict == NOISE and "plain landscape ×3" in cell.text
+    assert C.no_plateau(amortized({(200, "landscape_then_x"): (1.5, 1.2, 1.9), (200, "landscape"): (3, 2, 4)}),
+                        "test_in").verdict == NOT_HELD
+    assert C.adds_to_amortized(sec, "test_ood").verdict == NOT_MEASURED    # a split the section lacks
+    col = C.Column("t", "exp", "test_in", ood="test_ood")
+    assert C.amortized_cells(C.no_plateau)(col, {"exp": {}}).verdict == NOT_MEASURED    # no section: not measured
+    assert C.amortized_cells(C.no_plateau)(col, {"exp": {"amortized": sec}}).links == ("exp/metrics.json",)

@@ -5,9 +5,9 @@ An amortized start E: y → x (llcore.Regressor) is trained per seed on θ's own
 objective (llcore.train_amortized, cached like θ); its training seconds and evaluations of F are recorded, since
 they count in a break-even like θ's. The five methods of llcore.compare_amortized (landscape, landscape then X,
 landscape from the lifted E(y), the strongest descent in X, the strongest descent in X from E(y)) are searched once,
-on the validation targets with the first seed's θ and E, over the controls' optimizer families and grid, for each
-step compared (10 and the budget), then applied to every split and seed. Per split and step, each method's values
-pooled over seeds and targets: mean, median, quartiles, the spread of the per-seed means, seconds, and the paired
+on the validation targets with the first seed's θ and E, over the controls' optimizer families and grid for step 10
+and around each family's step-10 lr for the budget (as the controls search it), then applied to every split and
+seed. Per split and step, each method's values pooled over seeds and targets: mean, median, quartiles, the spread of the per-seed means, seconds, and the paired
 per-target ratio to the stronger alternative on validation (strongest_x or amortized_then_x; < 1: the method is
 better) with its bootstrap interval.
 
@@ -76,12 +76,14 @@ def pooled(per_seed: dict, n: int, alternative: str, level: float, seed: int) ->
 def amortized_section(problem: Problem, y_train: Tensor, y_val: Tensor, splits: dict[str, Callable[[int], Tensor]],
                       thetas: dict, seeds: Sequence[int], steps: Sequence[int], kind: str, key: dict,
                       families: Sequence, grid: Sequence[float] = (), starts: Optional[dict] = None,
-                      which: str = "loss", regressor: Optional[dict] = None, level: float = 0.95) -> dict:
+                      which: str = "loss", regressor: Optional[dict] = None, level: float = 0.95,
+                      narrow: Optional[float] = 3.0) -> dict:
     """The metrics.json section `amortized` (module docstring). splits: name -> seed -> test targets; thetas:
     seed -> θ; steps: the steps compared (10 and the budget); kind, key: the cache kind prefix and the problem's key;
     families, grid: the controls' (grid joined with WIDE_GRID's decades); starts: the X descent's start candidates
     {label: None or (seed, targets) -> x_0} (default the problem's x_0), bound to the first seed; which: "loss" or
-    "metric"; regressor: overrides of REGRESSOR."""
+    "metric"; regressor: overrides of REGRESSOR; narrow: the budget's searches around each family's step-10 lr,
+    ×/÷ narrow (compare_amortized.amortized_plan; None: the whole grid at every step)."""
     reg = {**REGRESSOR, **(regressor or {})}
     nets = {s: trained_regressor(problem, y_train, s, kind, key, **reg) for s in seeds}
     s0 = seeds[0]
@@ -89,7 +91,8 @@ def amortized_section(problem: Problem, y_train: Tensor, y_val: Tensor, splits: 
                                          for label, f in starts.items()}
     grid = tuple(sorted(set(WIDE_GRID) | {float(g) for g in grid}))
     plan = amortized_plan(problem, y_val, thetas[s0], as_start(nets[s0][0]), tuple(int(n) for n in steps),
-                          families=families, grid=grid, starts=bound, which=which, seed=s0, level=level)
+                          families=families, grid=grid, starts=bound, which=which, seed=s0, level=level,
+                          narrow=narrow)
     section = {"steps": [int(n) for n in steps], "which": which, "searched_on": f"validation targets, seed {s0}",
                "regressor": {**reg, "train_seconds": [float(nets[s][1]["seconds"]) for s in seeds],
                              "f_evaluations": int(nets[s0][1]["f_evaluations"])},
@@ -119,3 +122,29 @@ def amortized_table(section: dict) -> pd.DataFrame:
                              "interval": f"[{v['interval'][0]:.3g}, {v['interval'][1]:.3g}]",
                              "targets better": v["fraction_better"]})
     return pd.DataFrame(rows)
+
+
+def plot_amortized(section: dict, path, ylabel: str, title: str = ""):
+    """The section's figure: per split, each method's median (quartile bars) at 10 steps and at the budget, log
+    scale (saved to path; returns it)."""
+    import matplotlib.pyplot as plt
+    splits = list(section["splits"])
+    fig, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 4.2), squeeze=False)
+    xs = np.arange(len(AMORTIZED_METHODS))
+    for ax, split in zip(axes[0], splits):
+        for j, (n, by_method) in enumerate(section["splits"][split].items()):
+            med = np.array([by_method[m]["median"] for m in AMORTIZED_METHODS])
+            q = np.array([by_method[m]["quartiles"] for m in AMORTIZED_METHODS])
+            ax.errorbar(xs + 0.15 * (2 * j - 1), med, yerr=[med - q[:, 0], q[:, 1] - med], fmt="os"[j % 2],
+                        capsize=3, label=f"at {n} steps")
+        ax.set_xticks(xs, [m.replace("_", " ") for m in AMORTIZED_METHODS], rotation=25, ha="right", fontsize=8)
+        ax.set_yscale("log")
+        ax.set_title(split)
+        ax.set_ylabel(f"{ylabel} (median, quartiles)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title or "Landscape against and with an amortized start E(y), each searched on validation")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -33,7 +33,7 @@ from .registry import COLUMNS, Column  # noqa: F401  (the columns are the regist
 from .verdicts import (  # noqa: F401  (the rules; the documents read them through this module)
     HELD, NOT_HELD, NOISE, NOT_MEASURED, VERDICTS, SMALL_BUDGET, ONE_STEP, SMOOTHNESS, g, noise, compare,
     speedup_verdict, combine, at, Cell, fewer_steps, versus, better_at, ood, one_step_defense, random_theta_helps,
-    smoother_in_z, grows_with_compute, link_label, VARIANT_WORDS, FROM_04, variant, compare_variants, ablation_fewer_steps, coordinate_vs_unrolled)
+    smoother_in_z, grows_with_compute, adds_to_amortized, no_plateau, link_label, VARIANT_WORDS, FROM_04, variant, compare_variants, ablation_fewer_steps, coordinate_vs_unrolled)
 
 PROFILE = "default"                       # the committed profile the table reads
 SPEEDUP_NS = ("5", "10", "20", "50")      # the figure: speedup_at[N]
@@ -174,6 +174,22 @@ def cell_compute(col: Column, m: dict) -> Cell:
                   f"{STUDY}/figures/{col.scaling_problem}.png", split=f"{col.scaling_problem} (θ-compute study)")
 
 
+def amortized_cells(rule: Callable[[dict, str], Cell]) -> Callable[[Column, dict], Cell]:
+    """A claim on an experiment's `amortized` section (llcore.repro.amortized_controls): `rule` on the
+    in-distribution split (the verdict), the out-of-distribution split shown after it."""
+    def cell(col: Column, m: dict) -> Cell:
+        section = (m.get(col.experiment) or {}).get("amortized")
+        if not isinstance(section, dict) or not col.main:
+            return Cell(NOT_MEASURED)
+        out = rule(section, col.main)
+        out.split = col.main
+        out.others = [(n, rule(section, n)) for n in (col.ood,) if n and n in (section.get("splits") or {})]
+        if out.verdict != NOT_MEASURED:
+            out.links = (f"{col.experiment}/metrics.json",)
+        return out
+    return cell
+
+
 @dataclass(frozen=True)
 class Claim:
     title: str
@@ -272,6 +288,25 @@ CLAIMS = (
           f"held when the gain at step {SMALL_BUDGET} over the strongest descent in X rises with θ's training "
           "roll-outs, the slope per doubling above 0 at its 95% interval.",
           ("gain per doubling of θ's roll-outs", "no trend")),
+    Claim("12. landscape adds to an amortized start (beyond the paper)",
+          "an amortized start E: y → x (01's encoder; elsewhere a small regressor trained on θ's own targets by the "
+          "problem's objective, llcore.train_amortized) is available. Five methods are searched on validation "
+          "(llcore.compare_amortized; families × starts × lrs): landscape, landscape then X, landscape from the "
+          "lifted E(y), the strongest descent in X and the same search from E(y); the last two's better on "
+          "validation is the alternative. Landscape's variant better on validation (plain or from E(y)) against "
+          f"it at step {SMALL_BUDGET} on the in-distribution split, by the paired per-target ratio: held when its "
+          "95% bootstrap interval lies below 1, not held when above, within noise when it holds 1.",
+          amortized_cells(adds_to_amortized),
+          f"held when landscape (plain or from E(y)) beats the better of descent in X and descent from E(y) at step "
+          f"{SMALL_BUDGET}, per target, beyond the bootstrap interval.", ("landscape", "strongest alternative")),
+    Claim("13. no plateau with refinement in X (beyond the paper)",
+          "the same section at the budget: landscape then X (k steps in Z, then descent in X from θ(z_k); k among "
+          "0, ¼, ½ and all of the budget and the X optimizer chosen on validation) against the alternative of "
+          "claim 12, by the paired per-target ratio on the in-distribution split: held when its 95% interval lies "
+          "below 1, not held when above, within noise when it holds 1. Plain landscape's ratio (its plateau) is "
+          "shown beside it.", amortized_cells(no_plateau),
+          "held when k steps in Z then descent in X beats the strongest alternative at the budget, per target, "
+          "beyond the bootstrap interval.", ("landscape then X", "strongest alternative")),
 )
 
 

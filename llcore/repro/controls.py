@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from .. import compare
-from ..compare import Family
+from ..compare import Family, around
 from ..inversion import starting_point
 from ..optim import InnerOptimizer
 from ..problem import Problem
@@ -89,18 +89,6 @@ def search(problem: Problem, y_val: Tensor, name: str, grid_of: Callable[[Family
                     betas=fam.betas, steps=horizon)
     return method, {"family": fam.label, "start": choice.start, "lr": choice.lr,
                     "criterion": f"objective at step {steps}"}, [{"method": name, **r} for r in rows]
-
-
-def around(rows: list, factor: float = 3.0) -> Callable[[Family], Sequence[float]]:
-    """A family's grid for a longer horizon: its best lr in an earlier search's rows (any start), divided and
-    multiplied by `factor` (the sweep grows past the edge if needed); no grid for a family that never descended."""
-    best = {}
-    for r in rows:
-        if r.get("best_of_family") and (r["family"] not in best or r["score"] < best[r["family"]][0]):
-            best[r["family"]] = (r["score"], r["lr"])
-    tidy = lambda x: float(f"{x:.6g}")                    # 0.3 / 3 is 0.1, not 0.09999999999999999  # noqa: E731
-    return lambda fam: () if fam.label not in best else tuple(tidy(best[fam.label][1] * f)
-                                                              for f in (1 / factor, 1.0, factor))
 
 
 def theta_start(problem: Problem, theta: Callable[[int], object], baseline: Method,

@@ -133,6 +133,8 @@ def on_mechanisms(rows, claims_link: str) -> str | None:
     listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
     return (f"Of the mechanisms behind it, {listed} of the experiments that measured each"
             f"{link(claims_link, *C.CLAIMS[4:8])}.")
+
+
 def on_compute(rows, claims_link: str) -> str | None:
     """Claim 11: does the gain over the strongest descent in X grow with θ's training compute?"""
     eleven = measured(rows[10])
@@ -147,11 +149,28 @@ def on_compute(rows, claims_link: str) -> str | None:
             f"{each}{rest}{link(claims_link, C.CLAIMS[10])}.")
 
 
+def on_amortized(rows, claims_link: str) -> str | None:
+    """Claims 12 and 13: against an amortized start E(y), and refinement in X against landscape's plateau."""
+    twelve, thirteen = measured(rows[11]), measured(rows[12])
+    if not twelve and not thirteen:
+        return None
+    parts = []
+    if twelve:
+        parts.append(f"where an amortized start E(y) is available, landscape (plain or started from E(y)) was "
+                     f"{tally(twelve, AHEAD, lambda c: c.sd)} of the better of descent in X and descent from E(y) "
+                     f"after {C.SMALL_BUDGET} steps")
+    if thirteen:
+        parts.append(f"a few steps in Z followed by descent in X was {tally(thirteen, AHEAD, lambda c: c.sd)} of "
+                     f"it at the whole budget")
+    text = "; ".join(parts)
+    return f"{text[0].upper()}{text[1:]}{link(claims_link, C.CLAIMS[11], C.CLAIMS[12])}."
+
+
 def sentences(metrics: dict, claims_link: str) -> list[str]:
     """The findings, one sentence each, for the experiments in `metrics`; claims nobody measured are left out."""
     rows = C.cells(metrics)
     out = [f(rows, claims_link) for f in (on_speed, on_strongest, on_start, on_ood, on_defense, on_mechanisms,
-                                      on_compute)]
+                                      on_compute, on_amortized)]
     return [s for s in out if s]
 
 

@@ -195,6 +195,71 @@ def grows_with_compute(study: dict, problem: str) -> Cell:
                 sd=f"{fit['level']:.0%} interval {band}")
 
 
+def ratio_verdict(interval) -> str:
+    """A paired per-target ratio (this / the alternative, < 1: this is better) by its bootstrap interval: held when
+    the interval lies below 1, not held when above, within noise when it holds 1."""
+    if not (isinstance(interval, (list, tuple)) and len(interval) == 2 and all(is_number(b) for b in interval)):
+        return NOT_MEASURED
+    return HELD if interval[1] < 1 else NOT_HELD if interval[0] > 1 else NOISE
+
+
+def ratio_text(o: dict) -> str:
+    """'×0.41 [0.33, 0.52]': a method's paired ratio to the alternative, median [interval]."""
+    v = o["versus"]
+    return f"×{g(v['median'])} [{g(v['interval'][0])}, {g(v['interval'][1])}]"
+
+
+AMORTIZED_WORDS = {"landscape": "landscape", "landscape_then_x": "landscape then X",
+                   "landscape_from_amortized": "landscape from E(y)", "strongest_x": "strongest X",
+                   "amortized_then_x": "E(y) then X"}
+
+
+def amortized_step(section: dict, split: str, step) -> tuple[dict, dict, str] | None:
+    """(methods' numbers, their settings, the alternative) of the `amortized` section at `step` on `split`."""
+    by = ((section.get("splits") or {}).get(split) or {}).get(str(step))
+    settings = (section.get("settings") or {}).get(str(step))
+    alternative = (section.get("alternative") or {}).get(str(step))
+    return None if not (isinstance(by, dict) and isinstance(settings, dict) and alternative) else (by, settings,
+                                                                                                     alternative)
+
+
+def adds_to_amortized(section: dict, split: str, step: int = SMALL_BUDGET) -> Cell:
+    """Claim 12: with an amortized start E(y) available, does landscape beat the strongest alternative a user would
+    pick (the better on validation of the strongest descent in X and the same search from E(y))? Landscape's variant
+    is the one better on validation of plain landscape and landscape from the lifted E(y); its paired per-target
+    ratio to the alternative at `step` decides (ratio_verdict); plain landscape's ratio is shown beside it."""
+    got = amortized_step(section, split, step)
+    if got is None:
+        return Cell(NOT_MEASURED)
+    by, settings, alt = got
+    mine = min(("landscape", "landscape_from_amortized"), key=lambda m: settings[m]["score"])
+    verdict = ratio_verdict(by[mine]["versus"].get("interval"))
+    text = (f"{AMORTIZED_WORDS[mine]} {g(by[mine]['mean'])} vs {AMORTIZED_WORDS[alt]} {g(by[alt]['mean'])} at "
+            f"{step}, per-target ratio {ratio_text(by[mine])}")
+    if mine != "landscape":
+        text += f"; plain landscape {ratio_text(by['landscape'])}"
+    return Cell(verdict, text, ours=f"{AMORTIZED_WORDS[mine]} {g(by[mine]['mean'])}",
+                theirs=f"{AMORTIZED_WORDS[alt]} {g(by[alt]['mean'])}", sd=f"ratio {ratio_text(by[mine])}")
+
+
+def no_plateau(section: dict, split: str) -> Cell:
+    """Claim 13: at the budget (the section's last step), does landscape then X (k steps in Z, then descent in X
+    from θ(z_k), k and the X optimizer chosen on validation) beat the strongest alternative? Its paired per-target
+    ratio decides (ratio_verdict); plain landscape's ratio at the budget (its plateau) is shown beside it."""
+    steps = section.get("steps") or []
+    got = amortized_step(section, split, steps[-1]) if steps else None
+    if got is None:
+        return Cell(NOT_MEASURED)
+    by, settings, alt = got
+    k = settings["landscape_then_x"].get("k")
+    text = (f"landscape then X ({k} steps in Z) {g(by['landscape_then_x']['mean'])} vs {AMORTIZED_WORDS[alt]} "
+            f"{g(by[alt]['mean'])} at {steps[-1]}, per-target ratio {ratio_text(by['landscape_then_x'])}; plain "
+            f"landscape {ratio_text(by['landscape'])}")
+    return Cell(ratio_verdict(by["landscape_then_x"]["versus"].get("interval")), text,
+                ours=f"landscape then X {g(by['landscape_then_x']['mean'])}",
+                theirs=f"{AMORTIZED_WORDS[alt]} {g(by[alt]['mean'])}", sd=f"ratio {ratio_text(by['landscape_then_x'])}")
+
+
 # the ablations (notebook 04's claims cell, recomputed from metrics.json)
 
 

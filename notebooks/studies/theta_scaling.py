@@ -64,12 +64,11 @@ import torch
 torch.set_num_threads(1)    # the cache keys hold the thread count: one thread, as the notebooks run
 
 from llcore import compare                                                   # noqa: E402
-from llcore.compare import Choice, Family                                    # noqa: E402
+from llcore.compare import Choice, Family, around                            # noqa: E402
 from llcore.config import TrainConfig                                        # noqa: E402
 from llcore.inversion import Record                                          # noqa: E402
 from llcore.repro.builders import GAN_EXPERIMENTS, Setup, gan_setup, pose_setup, toy_setup   # noqa: E402
 from llcore.repro.cache import cache_key, cached                             # noqa: E402
-from llcore.repro.controls import around                                     # noqa: E402
 from llcore.repro.io import atomic_write_json                                # noqa: E402
 from llcore.repro.paths import cache_dir                                     # noqa: E402
 from llcore.repro.results import now, provenance                             # noqa: E402
