@@ -141,7 +141,7 @@ def amortized_plan(problem: Problem, y_val: Tensor, theta: Mapping, amortized: S
                    theta_amortized: Optional[Mapping] = None, families: Sequence[Family] = FAMILIES,
                    grid: Grid = WIDE_GRID, starts: Optional[dict] = None, k_grid: Sequence[float] = K_GRID,
                    which: str = "loss", seed: int = 0, level: float = 0.95,
-                   narrow: Optional[float] = None) -> AmortizedPlan:
+                   narrow: Optional[float] = None, searched: Optional[dict] = None) -> AmortizedPlan:
     """Search the five methods (module docstring) on the validation targets for each N of `steps`.
     problem: the Problem; y_val: validation targets (B, *y_shape); theta: θ, the mapping of the Z searches;
     amortized: the start function E, targets → x_0 (amortized.as_start(net)); steps: the Ns (ints ≥ 1);
@@ -152,7 +152,9 @@ def amortized_plan(problem: Problem, y_val: Tensor, theta: Mapping, amortized: S
     at step N; seed: the problem's x_0, the searches and the bootstraps; level: the bootstrap intervals' level;
     narrow: None searches `grid` at every N; a factor f searches only the first (smallest) N over `grid` and every
     later N around each family's best lr there, ×/÷ f (compare.around: 3 runs per family, as the notebooks'
-    controls search the budget). Returns an AmortizedPlan; raises ValueError for bad steps, k_grid or which, or no step-rule family."""
+    controls search the budget); searched: {(method, N): (Choice, its strongest rows)} searches already made on the
+    same validation targets with the same families (e.g. a notebook's controls), used instead of searching again
+    (their Choice's start must be a key of `starts`, or "θ's start" for landscape). Returns an AmortizedPlan; raises ValueError for bad steps, k_grid or which, or no step-rule family."""
     if not steps or any(not isinstance(n, int) or n < 1 for n in steps):
         raise ValueError(f"steps must be ints >= 1, got {steps!r}")
     if not k_grid or any(not 0 <= f <= 1 for f in k_grid):
@@ -167,7 +169,14 @@ def amortized_plan(problem: Problem, y_val: Tensor, theta: Mapping, amortized: S
 
     def search(method: str, n: int, mapping, fams, start_fns, part: str = "", **tag) -> Choice:
         g = grid if narrow is None or (method, part) not in first else around(first[method, part], narrow)
-        choice, table = strongest(problem, y_val, n, mapping, fams, g, start_fns, seed)
+        if not part and (method, n) in (searched or {}):
+            choice, table = searched[method, n]
+            labels = list(start_fns or {"the problem's x₀": None})
+            if choice.start not in labels:
+                raise ValueError(f"the given {method} search at {n} starts from {choice.start!r}, not one of {labels}")
+            table = [{**r, "reused": True} for r in table]
+        else:
+            choice, table = strongest(problem, y_val, n, mapping, fams, g, start_fns, seed)
         first.setdefault((method, part), table)
         rows.extend({"method": method, **tag, **r} for r in table)
         return choice
@@ -218,11 +227,12 @@ def amortized_comparison(problem: Problem, y_val: Tensor, y_test: Tensor, theta:
                          steps: Sequence[int] = (10,), theta_amortized: Optional[Mapping] = None,
                          families: Sequence[Family] = FAMILIES, grid: Grid = WIDE_GRID, starts: Optional[dict] = None,
                          k_grid: Sequence[float] = K_GRID, which: str = "loss", seed: int = 0,
-                         level: float = 0.95, narrow: Optional[float] = None) -> AmortizedComparison:
+                         level: float = 0.95, narrow: Optional[float] = None,
+                         searched: Optional[dict] = None) -> AmortizedComparison:
     """amortized_plan on the validation targets, then AmortizedPlan.apply on y_test (B, *y_shape) with the same θ
     and E. problem, y_val, theta, amortized, steps, theta_amortized, families, grid, starts, k_grid, which, seed,
-    level, narrow: as in amortized_plan. Returns an AmortizedComparison (outcomes[N][method], alternative[N], rows)."""
+    level, narrow, searched: as in amortized_plan. Returns an AmortizedComparison (outcomes[N][method], alternative[N], rows)."""
     plan = amortized_plan(problem, y_val, theta, amortized, steps, theta_amortized, families, grid, starts, k_grid,
-                          which, seed, level, narrow)
+                          which, seed, level, narrow, searched)
     outcomes = plan.apply(problem, y_test, theta, amortized, theta_amortized)
     return AmortizedComparison(outcomes, {n: p.alternative for n, p in plan.steps.items()}, plan.rows)

@@ -172,3 +172,20 @@ def test_narrow_searches_later_steps_around_the_first_steps_best():
             assert any(r["lr"] == pytest.approx(first[key] * f, rel=1e-5) for f in (1 / 3, 1, 3, 1 / 9, 9, 27, 1 / 27))
     n_wide = sum(r["steps"] == 2 for r in plan.rows if r.get("k") is None)
     assert sum(r["steps"] == 4 for r in plan.rows if r.get("k") is None) < n_wide        # 3 lrs a family, not 6
+
+
+def test_searches_made_elsewhere_are_reused_not_repeated():
+    problem, (_, (_, y_val), _, _) = linear()
+    adam = SMALL["families"][0]
+    odd = compare.Choice(adam, 0.1234, "the problem's x₀", 2, 9.0)          # no search would pick lr 0.1234
+    rows = [{"family": adam.label, "start": odd.start, "steps": 2, "lr": 0.1234, "score": 9.0, "stable": True,
+             "chosen": True, "best_of_family": True}]
+    plan = compare_amortized.amortized_plan(problem, y_val, bent_theta(), lambda y: torch.zeros(len(y), 4),
+                                            steps=(2,), k_grid=(1.0,), searched={("strongest_x", 2): (odd, rows)},
+                                            **SMALL)
+    assert plan.steps[2].sx == odd and plan.steps[2].ax.lr != 0.1234
+    assert [r["reused"] for r in plan.rows if r["method"] == "strongest_x"] == [True]
+    with pytest.raises(ValueError, match="starts from"):
+        compare_amortized.amortized_plan(problem, y_val, bent_theta(), lambda y: torch.zeros(len(y), 4), steps=(2,),
+                                         k_grid=(1.0,), searched={("strongest_x", 2): (
+                                             compare.Choice(adam, 0.1, "elsewhere", 2, 1.0), rows)}, **SMALL)

@@ -29,3 +29,28 @@ def test_the_section_pools_seeds_and_keeps_the_first_seeds_settings(tmp_path, mo
     assert strip(again) == strip(section)                     # E loaded from the cache: the same numbers
     table = A.amortized_table(section)
     assert len(table) == 2 * 2 * len(AMORTIZED_METHODS) and table["mean"].notna().all()
+
+
+def test_the_controls_searches_are_reused_when_their_families_match(tmp_path, monkeypatch):
+    import pandas as pd
+    from llcore.repro.controls import Controls
+    monkeypatch.setenv("LLCORE_CACHE", str(tmp_path))
+    problem, ((_, y_train), (_, y_val), (_, y_a), _) = linear()
+    adam = compare.FIRST_ORDER[0]
+    row = lambda name, start, steps, lr: {"method": name, "family": adam.label, "start": start, "steps": steps,  # noqa
+                                          "lr": lr, "score": 1.0, "stable": True, "chosen": True,
+                                          "best_of_family": True}
+    base = "the baseline's start"
+    rows = [row("strongest_x_10", base, 10, 0.0777), row("strongest_x", base, 20, 0.0555),
+            row("landscape_10", "θ's start", 10, 0.0333)]
+    choices = {r["method"]: {"family": adam.label, "lr": r["lr"], "start": r["start"]} for r in rows}
+    ctl = Controls([], {}, {}, pd.DataFrame(rows), choices, {base: None}, (adam,), 20)
+    kw = dict(families=(adam,), grid=(0.1,), regressor=dict(width=16, depth=2, steps=20))
+    section = A.amortized_section(problem, y_train, y_val, {"test_in": lambda s: y_a}, {0: bent_theta()}, [0],
+                                  (10, 20), "lin", {"p": 1}, controls=ctl, **kw)
+    lrs = {n: {m: s["lr"] for m, s in by.items()} for n, by in section["settings"].items()}
+    assert (lrs["10"]["strongest_x"], lrs["20"]["strongest_x"], lrs["10"]["landscape"]) == (0.0777, 0.0555, 0.0333)
+    assert len(section["reused_from_controls"]) == 3
+    other = A.amortized_section(problem, y_train, y_val, {"test_in": lambda s: y_a}, {0: bent_theta()}, [0], (10, 20),
+                                "lin", {"p": 1}, controls=ctl, **{**kw, "families": compare.FIRST_ORDER[:2]})
+    assert other["reused_from_controls"] == [] and other["settings"]["10"]["strongest_x"]["lr"] != 0.0777

@@ -77,29 +77,41 @@ def amortized_section(problem: Problem, y_train: Tensor, y_val: Tensor, splits: 
                       thetas: dict, seeds: Sequence[int], steps: Sequence[int], kind: str, key: dict,
                       families: Sequence, grid: Sequence[float] = (), starts: Optional[dict] = None,
                       which: str = "loss", regressor: Optional[dict] = None, level: float = 0.95,
-                      narrow: Optional[float] = 3.0) -> dict:
+                      narrow: Optional[float] = 3.0, controls=None, amortized: Optional[Callable] = None) -> dict:
     """The metrics.json section `amortized` (module docstring). splits: name -> seed -> test targets; thetas:
     seed -> θ; steps: the steps compared (10 and the budget); kind, key: the cache kind prefix and the problem's key;
     families, grid: the controls' (grid joined with WIDE_GRID's decades); starts: the X descent's start candidates
     {label: None or (seed, targets) -> x_0} (default the problem's x_0), bound to the first seed; which: "loss" or
     "metric"; regressor: overrides of REGRESSOR; narrow: the budget's searches around each family's step-10 lr,
-    ×/÷ narrow (compare_amortized.amortized_plan; None: the whole grid at every step)."""
+    ×/÷ narrow (compare_amortized.amortized_plan; None: the whole grid at every step); controls: the notebook's
+    llcore.repro.controls.Controls: where its families are `families`, its three searches (strongest X at 10 and
+    the budget, landscape at 10) are reused, not repeated, and its starts are the X descent's (`starts` ignored);
+    amortized: seed -> (E's start function, {train_seconds, f_evaluations, ...}) of an amortized start the notebook
+    already has (e.g. 01's encoder), instead of training a regressor."""
     reg = {**REGRESSOR, **(regressor or {})}
-    nets = {s: trained_regressor(problem, y_train, s, kind, key, **reg) for s in seeds}
+    if amortized is None:
+        nets = {s: trained_regressor(problem, y_train, s, kind, key, **reg) for s in seeds}
+        e_of = {s: (as_start(net), {**reg, "train_seconds": float(art["seconds"]),
+                                    "f_evaluations": int(art["f_evaluations"])}) for s, (net, art) in nets.items()}
+    else:
+        e_of = {s: amortized(s) for s in seeds}
     s0 = seeds[0]
+    reuse = controls is not None and tuple(controls.families) == tuple(families)
+    if reuse:
+        starts = controls.starts
     bound = None if starts is None else {label: None if f is None else (lambda y, f=f: f(s0, y))
                                          for label, f in starts.items()}
     grid = tuple(sorted(set(WIDE_GRID) | {float(g) for g in grid}))
-    plan = amortized_plan(problem, y_val, thetas[s0], as_start(nets[s0][0]), tuple(int(n) for n in steps),
+    plan = amortized_plan(problem, y_val, thetas[s0], e_of[s0][0], tuple(int(n) for n in steps),
                           families=families, grid=grid, starts=bound, which=which, seed=s0, level=level,
-                          narrow=narrow)
+                          narrow=narrow, searched=controls.searched() if reuse else None)
     section = {"steps": [int(n) for n in steps], "which": which, "searched_on": f"validation targets, seed {s0}",
-               "regressor": {**reg, "train_seconds": [float(nets[s][1]["seconds"]) for s in seeds],
-                             "f_evaluations": int(nets[s0][1]["f_evaluations"])},
+               "reused_from_controls": sorted(f"{m} at {n}" for m, n in controls.searched()) if reuse else [],
+               "regressor": {**e_of[s0][1], "train_seconds": [float(e_of[s][1]["train_seconds"]) for s in seeds]},
                "alternative": {str(n): p.alternative for n, p in plan.steps.items()},
                "settings": {str(n): p.settings() for n, p in plan.steps.items()}, "splits": {}}
     for split, targets in splits.items():
-        per_seed = {s: plan.apply(problem, targets(s), thetas[s], as_start(nets[s][0])) for s in seeds}
+        per_seed = {s: plan.apply(problem, targets(s), thetas[s], e_of[s][0]) for s in seeds}
         section["splits"][split] = {str(n): pooled(per_seed, n, p.alternative, level, s0)
                                     for n, p in plan.steps.items()}
     return section
@@ -148,3 +160,14 @@ def plot_amortized(section: dict, path, ylabel: str, title: str = ""):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def show_amortized(run, section: dict, measure: str, n_test: int) -> pd.DataFrame:
+    """Write the section's table (`amortized`) and figure (figures/amortized.png) for a notebook's run and show the
+    figure; `measure` names what the section compares (e.g. "pixel MSE"), n_test the targets per split and seed."""
+    from .notebook import show_image
+    table = run.table(amortized_table(section), "amortized",
+                      note=f"{measure} over {n_test} targets per split × seeds {run.seeds}; settings searched on "
+                           f"{section['searched_on']}; ratio: per target, to the alternative (< 1: better).")
+    show_image(plot_amortized(section, run.out / "figures" / "amortized.png", measure))
+    return table

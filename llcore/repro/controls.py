@@ -67,6 +67,22 @@ class Controls:
     aliases: dict                      # control name -> the evaluated method it equals
     table: pd.DataFrame
     choices: dict = field(default_factory=dict)
+    starts: dict = field(default_factory=dict)       # every start label the searches used -> x0 fn (seed, y) or None
+    families: tuple = ()
+    budget: int = 0
+
+    def searched(self) -> dict:
+        """The engine's view of the three searches, for llcore.compare_amortized (`searched`):
+        {("strongest_x", SMALL_STEP), ("strongest_x", budget), ("landscape", SMALL_STEP)} -> (Choice, rows)."""
+        out, rows = {}, self.table.to_dict("records")
+        for name, method, steps in (("strongest_x_10", "strongest_x", SMALL_STEP),
+                                    ("strongest_x", "strongest_x", self.budget),
+                                    ("landscape_10", "landscape", SMALL_STEP)):
+            mine, c = [r for r in rows if r["method"] == name], self.choices[name]
+            fam = next(f for f in self.families if f.label == c["family"])
+            score = next(r["score"] for r in mine if r["chosen"])
+            out[method, steps] = (compare.Choice(fam, c["lr"], c["start"], steps, float(score)), mine)
+        return out
 
 
 WIDE_GRID = compare.WIDE_GRID           # 1e-2 … 1e2 (grown past an edge): families differ by decades
@@ -150,7 +166,8 @@ def run_controls(problem: Problem, y_val: Tensor, baseline: Method, landscape: M
             methods.append(m)
     for name, c in chosen.items():
         c["same_as"] = aliases.get(name)
-    return Controls(methods, new_lrs, aliases, pd.DataFrame(rows), chosen)
+    return Controls(methods, new_lrs, aliases, pd.DataFrame(rows), chosen, {**starts, **base_start}, tuple(families),
+                    budget)
 
 
 def add_aliases(result, controls: Controls) -> None:
