@@ -142,3 +142,15 @@ def test_per_target_notes_speak_only_where_targets_and_the_mean_curve_disagree()
     notes = per_target_notes(m)
     assert [n.split(",")[0] for n in notes] == ["**sides", "**apart"]
     assert "median 0.9 [0.8, 1]" in notes[0] and "against 1.4 on the mean curves" in notes[0]
+
+
+def test_the_cpu_is_named_by_its_model_not_only_its_architecture():
+    from pathlib import Path
+    from llcore.repro.results import device_name
+    name = device_name("cpu")
+    assert name.startswith("cpu: ") and name.endswith(" threads")
+    info = Path("/proc/cpuinfo")
+    models = [ln.split(":", 1)[1].strip() for ln in (info.read_text().splitlines() if info.exists() else [])
+              if ln.startswith("model name")]
+    if models:
+        assert models[0] in name
