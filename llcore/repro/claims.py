@@ -175,17 +175,13 @@ def cell_compute(col: Column, m: dict) -> Cell:
 
 
 def amortized_cells(rule: Callable[[dict, str], Cell]) -> Callable[[Column, dict], Cell]:
-    """A claim on an experiment's `amortized` section (llcore.repro.amortized_controls): `rule` on the
-    in-distribution split (the verdict), the out-of-distribution split shown after it."""
+    """A claim on an experiment's `amortized` section: `rule` on the in-distribution split, then the OOD split."""
     def cell(col: Column, m: dict) -> Cell:
         section = (m.get(col.experiment) or {}).get("amortized")
         if not isinstance(section, dict) or not col.main:
             return Cell(NOT_MEASURED)
-        out = rule(section, col.main)
-        out.split = col.main
+        out = linked(rule(section, col.main), f"{col.experiment}/metrics.json", split=col.main)
         out.others = [(n, rule(section, n)) for n in (col.ood,) if n and n in (section.get("splits") or {})]
-        if out.verdict != NOT_MEASURED:
-            out.links = (f"{col.experiment}/metrics.json",)
         return out
     return cell
 

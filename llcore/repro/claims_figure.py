@@ -7,7 +7,7 @@ from pathlib import Path
 from .claims import FIGURE, SPEEDUP_NS, load_metrics
 from .markdown import is_number
 from .registry import COLUMNS
-from .report import is_capped
+from .markdown import is_capped
 
 def write_speedup_figure(profile_dir: Path) -> Path | None:
     """speedup_at[N] for N in SPEEDUP_NS, one panel per experiment, one line per split, log axes, a 1x line;

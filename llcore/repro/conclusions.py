@@ -11,6 +11,7 @@ import pandas as pd
 from . import ablations as variants
 from .claims import verdict_lines
 from .controls import describe
+from .markdown import is_capped
 from .notebook import mean_median_notes
 
 CLAIMS_HEAD = "**The paper's claims, here** (the rules of the claims table in results/README.md):"
@@ -20,12 +21,6 @@ def claims_block(m: dict) -> list[str]:
     """The heading and one line per claim this experiment measures (none: nothing)."""
     lines = verdict_lines(m.get("experiment", ""), m)
     return [CLAIMS_HEAD, "\n".join(lines)] if lines else []
-
-
-def capped(split: dict, n="10") -> bool:
-    """Whether speedup_at[n] is capped at the budget (the baseline never got there); `speedup_at_capped` is per N."""
-    c = split["speedup_at_capped"]
-    return bool(c.get(str(n))) if isinstance(c, dict) else bool(c)
 
 
 def scale_note(m: dict, budget: int, default_note: str = ".") -> str:
@@ -41,7 +36,7 @@ def toy(m: dict, budget: int) -> list[str]:
     return [
         f"On held-out targets from the training distribution (test_in), Adam in the learned Z reached after 10 steps "
         f"the loss that tuned Adam in X needs {ti['speedup_at']['10']:.1f}x as many steps for (speedup_at[10]"
-        f"{' capped at the budget' if capped(ti) else ''}); at 5 steps the factor is "
+        f"{' capped at the budget' if is_capped(ti, '10') else ''}); at 5 steps the factor is "
         f"{ti['speedup_at']['5']:.1f}x.",
         f"At the {budget}-step budget: baseline {c(ti, 'baseline', budget):.2e} vs landscape "
         f"{c(ti, 'landscape', budget):.2e}; speedup_steps {ti['speedup_steps']:.2f} ("
@@ -62,7 +57,7 @@ def gan_inversion(m: dict, budget: int, opt_name: str) -> list[str]:
     lines, sp = [], m["splits"]
     for k, s in sp.items():
         c = s["curves"]
-        cap = " (capped: the baseline never got there within the budget)" if capped(s) else ""
+        cap = " (capped: the baseline never got there within the budget)" if is_capped(s, '10') else ""
         lines.append(
             f"**{k}** ({s['targets']}): after 10 steps landscape reaches a pixel MSE of {c['landscape']['10']:.4f} vs "
             f"the baseline's {c['baseline']['10']:.4f}; the baseline needs {s['speedup_at']['10']:.1f}x as many steps "
@@ -154,7 +149,7 @@ def pose(m: dict, ambiguity: pd.DataFrame, split_names: Sequence[str], budget: i
         lines.append(
             f"**{k}**: MPJPE after 10 steps: landscape {c['landscape']['10']:.0f} mm vs baseline "
             f"{c['baseline']['10']:.0f} mm (speedup_at[10] on MPJPE {s['speedup_at']['10']:.1f}x"
-            f"{' capped' if capped(s) else ''}; on the objective {o['speedup_at']['10']:.1f}x). At "
+            f"{' capped' if is_capped(s, '10') else ''}; on the objective {o['speedup_at']['10']:.1f}x). At "
             f"{budget} steps: baseline {c['baseline'][str(budget)]:.0f} mm, landscape {c['landscape'][str(budget)]:.0f} "
             f"mm, random θ {c['random_theta'][str(budget)]:.0f} mm, pose-VAE latent "
             f"{c['pose_prior_latent'][str(budget)]:.0f} mm; objective speedup_steps {o['speedup_steps']:.2f}, "
@@ -178,7 +173,7 @@ def pose(m: dict, ambiguity: pd.DataFrame, split_names: Sequence[str], budget: i
     o_in, o_ood = m["splits"]["test_in_objective"], m["splits"]["test_ood_objective"]
     n_last = list(o_ood["speedup_at"])[-1]
     cost = o_in["speedup_steps"] / max(o_in["speedup_seconds"], 1e-12)
-    any_capped = any(capped(m["splits"][k], n) for k in amb_splits for n in m["splits"][k]["speedup_at"])
+    any_capped = any(is_capped(m["splits"][k], str(n)) for k in amb_splits for n in m["splits"][k]["speedup_at"])
     lines.append(
         f"**What limits the speed-up here**: (1) on the objective the gain shrinks as the budget grows "
         f"(speedup_at[{'/'.join(o_in['speedup_at'])}] on test_in: "
@@ -205,7 +200,7 @@ def your_problem(m: dict, budget: int) -> list[str]:
         lines.append(
             f"**{k}**: after 10 steps landscape's mean MSE is {c['landscape']['10']:.3g} against the baseline's "
             f"{c['baseline']['10']:.3g} ({m['baseline']}): the baseline needs {s['speedup_at']['10']:.1f}x as many "
-            f"steps to match it{' (capped)' if capped(s) else ''}. At the {budget}-step budget the "
+            f"steps to match it{' (capped)' if is_capped(s, '10') else ''}. At the {budget}-step budget the "
             f"mean says {ahead(c, budget)} is ahead (landscape {c['landscape'][str(budget)]:.3g}, baseline "
             f"{c['baseline'][str(budget)]:.3g}), the median says {ahead(med, budget)} (landscape "
             f"{med['landscape'][str(budget)]:.3g}, baseline {med['baseline'][str(budget)]:.3g}); "

@@ -61,3 +61,12 @@ def fmt(x) -> str:
     if x is None:
         return MISSING
     return f"{x:.4g}" if is_number(x) else str(x)
+
+
+def is_capped(split: dict, n: str) -> bool:
+    """Whether `speedup_at[n]` is the budget/N cap: a per-N mapping of flags, or one flag checked against the cap."""
+    flag = split.get("speedup_at_capped", False)
+    if isinstance(flag, dict):
+        return bool(flag.get(n))
+    value, budget = split.get("speedup_at", {}).get(n), split.get("budget_steps")
+    return bool(flag) and is_number(value) and is_number(budget) and abs(value - budget / int(n)) < 1e-9

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from llcore.repro import registry
-from llcore.repro.markdown import MISSING, between, fmt, is_number, markdown_table, replace_between  # noqa: F401
+from llcore.repro.markdown import MISSING, between, fmt, is_capped, is_number, markdown_table, replace_between  # noqa: F401
 
 INDEX_PROFILES = ("default", "paper")  # `smoke` is CI-only and git-ignored
 HEADLINE_N = "10"  # the `speedup_at` entry shown in the headline table
@@ -32,15 +32,6 @@ def value_at_budget(split: dict, method: str) -> str:
     if mean is None:
         return MISSING
     return f"{fmt(mean)} ± {fmt(sd)}" if is_number(sd) else fmt(mean)
-
-
-def is_capped(split: dict, n: str) -> bool:
-    """Whether `speedup_at[n]` is the budget/N cap: a per-N mapping of flags, or one flag checked against the cap."""
-    flag = split.get("speedup_at_capped", False)
-    if isinstance(flag, dict):
-        return bool(flag.get(n))
-    value, budget = split.get("speedup_at", {}).get(n), split.get("budget_steps")
-    return bool(flag) and is_number(value) and is_number(budget) and abs(value - budget / int(n)) < 1e-9
 
 
 def speedup_at(split: dict, n: str = HEADLINE_N) -> str:
