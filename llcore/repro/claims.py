@@ -29,13 +29,12 @@ from pathlib import Path
 from typing import Callable
 
 from .markdown import markdown_table
-from .registry import COLUMNS, Column  # noqa: F401  (the columns are the registry's)
+from .registry import COLUMNS, PROFILE, Column  # noqa: F401  (the columns and the profile are the registry's)
 from .verdicts import (  # noqa: F401  (the rules; the documents read them through this module)
     HELD, NOT_HELD, NOISE, NOT_MEASURED, VERDICTS, SMALL_BUDGET, ONE_STEP, SMOOTHNESS, g, noise, compare,
     speedup_verdict, combine, at, Cell, fewer_steps, versus, better_at, ood, one_step_defense, random_theta_helps,
     smoother_in_z, grows_with_compute, adds_to_amortized, no_plateau, link_label, VARIANT_WORDS, FROM_04, variant, compare_variants, ablation_fewer_steps, coordinate_vs_unrolled)
 
-PROFILE = "default"                       # the committed profile the table reads
 SPEEDUP_NS = ("5", "10", "20", "50")      # the figure: speedup_at[N]
 FIGURE = "claims_speedups.png"            # results/<profile>/FIGURE
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from . import claims, claims_doc, claims_figure, findings, report, status, summary
 from .io import atomic_write_text
 from .markdown import replace_between
+from .registry import PROFILE
 
-PROFILE = claims.PROFILE
 FINDINGS_START, FINDINGS_END = "<!-- findings:start -->", "<!-- findings:end -->"
 GRID_START, GRID_END = "<!-- grid:start -->", "<!-- grid:end -->"
 

@@ -141,7 +141,7 @@ def on_compute(rows, claims_link: str) -> str | None:
     if not eleven:
         return None
     words = {C.HELD: "grew", C.NOISE: "stayed flat", C.NOT_HELD: "fell"}
-    each = "; ".join(f"{words[c.verdict]} in {col.title} ({c.text.removeprefix('gain ')})" for col, c in eleven)
+    each = "; ".join(f"{words[c.verdict]} in {col.title} ({c.ours}, {c.sd})" for col, c in eleven)
     done = {col.title for col, _ in eleven}
     missing = [col.title for col in C.COLUMNS if col.scaling_problem and col.title not in done]
     rest = f"; not yet measured in {', '.join(missing)}" if missing else ""

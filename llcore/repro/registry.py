@@ -42,6 +42,8 @@ class Experiment:
     bench: tuple[str, int] | None = None     # benchmarks/bench.py's builder of its F, and the batch timed
 
 
+PROFILE = "default"                # the committed profile every generated document reads
+
 EXPERIMENTS = (
     Experiment("toy", "00_toy", "toy", "the method end to end on a synthetic decoder; the landscape drawn in 2-D",
                columns=(Column("toy (00)", "toy", "test_in", ood="test_ood", curves_table="tables/curves.md",

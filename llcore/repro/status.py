@@ -15,8 +15,8 @@ from pathlib import Path
 
 from llcore.repro import ledger, registry
 from llcore.repro.markdown import MISSING, markdown_table
+from llcore.repro.registry import PROFILE
 
-PROFILE = "default"                   # the committed profile the table reads
 STATUS_START, STATUS_END = "<!-- status:start -->", "<!-- status:end -->"
 
 
