@@ -154,7 +154,8 @@ def amortized_plan(problem: Problem, y_val: Tensor, theta: Mapping, amortized: S
     later N around each family's best lr there, ×/÷ f (compare.around: 3 runs per family, as the notebooks'
     controls search the budget); searched: {(method, N): (Choice, its strongest rows)} searches already made on the
     same validation targets with the same families (e.g. a notebook's controls), used instead of searching again
-    (their Choice's start must be a key of `starts`, or "θ's start" for landscape). Returns an AmortizedPlan; raises ValueError for bad steps, k_grid or which, or no step-rule family."""
+    (their Choice's start must be a key of `starts`, or "θ's start" for landscape). Returns an AmortizedPlan;
+    raises ValueError for bad steps, k_grid or which, a reused search's unknown start, or no step-rule family."""
     if not steps or any(not isinstance(n, int) or n < 1 for n in steps):
         raise ValueError(f"steps must be ints >= 1, got {steps!r}")
     if not k_grid or any(not 0 <= f <= 1 for f in k_grid):
@@ -231,7 +232,8 @@ def amortized_comparison(problem: Problem, y_val: Tensor, y_test: Tensor, theta:
                          searched: Optional[dict] = None) -> AmortizedComparison:
     """amortized_plan on the validation targets, then AmortizedPlan.apply on y_test (B, *y_shape) with the same θ
     and E. problem, y_val, theta, amortized, steps, theta_amortized, families, grid, starts, k_grid, which, seed,
-    level, narrow, searched: as in amortized_plan. Returns an AmortizedComparison (outcomes[N][method], alternative[N], rows)."""
+    level, narrow, searched: as in amortized_plan. Returns an AmortizedComparison (outcomes[N][method],
+    alternative[N], rows)."""
     plan = amortized_plan(problem, y_val, theta, amortized, steps, theta_amortized, families, grid, starts, k_grid,
                           which, seed, level, narrow, searched)
     outcomes = plan.apply(problem, y_test, theta, amortized, theta_amortized)

@@ -6,10 +6,11 @@ objective (llcore.train_amortized, cached like θ); its training seconds and eva
 they count in a break-even like θ's. The five methods of llcore.compare_amortized (landscape, landscape then X,
 landscape from the lifted E(y), the strongest descent in X, the strongest descent in X from E(y)) are searched once,
 on the validation targets with the first seed's θ and E, over the controls' optimizer families and grid for step 10
-and around each family's step-10 lr for the budget (as the controls search it), then applied to every split and
-seed. Per split and step, each method's values pooled over seeds and targets: mean, median, quartiles, the spread of the per-seed means, seconds, and the paired
-per-target ratio to the stronger alternative on validation (strongest_x or amortized_then_x; < 1: the method is
-better) with its bootstrap interval.
+and around each family's step-10 lr for the budget (as the controls search it; searches the controls already made
+are reused), then applied to every split and seed. Per split and step, each method's values pooled over seeds and
+targets: mean, median, quartiles, the spread of the per-seed means, seconds, and the paired per-target ratio to the
+stronger alternative on validation (strongest_x or amortized_then_x; < 1: the method is better) with its bootstrap
+interval.
 
     section = amortized_section(problem, y_train, y_val, splits, thetas, seeds, steps, kind, key, families, grid)
     run.table(amortized_table(section), "amortized")
@@ -96,17 +97,17 @@ def amortized_section(problem: Problem, y_train: Tensor, y_val: Tensor, splits: 
     else:
         e_of = {s: amortized(s) for s in seeds}
     s0 = seeds[0]
-    reuse = controls is not None and tuple(controls.families) == tuple(families)
-    if reuse:
+    reused = controls.searched() if controls is not None and tuple(controls.families) == tuple(families) else {}
+    if reused:
         starts = controls.starts
     bound = None if starts is None else {label: None if f is None else (lambda y, f=f: f(s0, y))
                                          for label, f in starts.items()}
     grid = tuple(sorted(set(WIDE_GRID) | {float(g) for g in grid}))
     plan = amortized_plan(problem, y_val, thetas[s0], e_of[s0][0], tuple(int(n) for n in steps),
                           families=families, grid=grid, starts=bound, which=which, seed=s0, level=level,
-                          narrow=narrow, searched=controls.searched() if reuse else None)
+                          narrow=narrow, searched=reused)
     section = {"steps": [int(n) for n in steps], "which": which, "searched_on": f"validation targets, seed {s0}",
-               "reused_from_controls": sorted(f"{m} at {n}" for m, n in controls.searched()) if reuse else [],
+               "reused_from_controls": sorted(f"{m} at {n}" for m, n in reused),
                "regressor": {**e_of[s0][1], "train_seconds": [float(e_of[s][1]["train_seconds"]) for s in seeds]},
                "alternative": {str(n): p.alternative for n, p in plan.steps.items()},
                "settings": {str(n): p.settings() for n, p in plan.steps.items()}, "splits": {}}

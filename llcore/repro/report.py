@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 
 from llcore.repro import registry
-from llcore.repro.markdown import MISSING, between, fmt, is_capped, is_number, markdown_table, replace_between  # noqa: F401
+from llcore.repro.markdown import (MISSING, between, fmt, is_capped, is_number, markdown_table,  # noqa: F401
+                                   replace_between)
 
 INDEX_PROFILES = ("default", "paper")  # `smoke` is CI-only and git-ignored
 HEADLINE_N = "10"  # the `speedup_at` entry shown in the headline table
